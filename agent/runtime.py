@@ -1,0 +1,70 @@
+"""What a running service holds: settings and the components loaded once per process.
+
+Loading models and opening the index takes seconds, so the service starts answering `/health` at
+once and loads in a background thread; `/ready` turns 200 only when every warm-up step finished.
+Components register a step with :meth:`Runtime.add_step`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from shopagent.logs import get_logger
+from shopagent.settings import Settings
+
+log = get_logger(__name__)
+
+StepState = Literal["pending", "running", "done", "failed"]
+
+
+@dataclass
+class WarmupStep:
+    name: str
+    load: Callable[[], Any]
+    state: StepState = "pending"
+    seconds: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    steps: list[WarmupStep] = field(default_factory=list)
+    components: dict[str, Any] = field(default_factory=dict)
+    _thread: threading.Thread | None = None
+
+    def add_step(self, name: str, load: Callable[[], Any]) -> None:
+        """Register a loader; its return value is kept in ``components[name]``."""
+        self.steps.append(WarmupStep(name, load))
+
+    def warm_up(self, progress: Callable[[list[WarmupStep]], Iterable[WarmupStep]] = iter) -> None:
+        """Run every pending step in order; ``progress`` may wrap the steps (e.g. in tqdm)."""
+        for step in progress(self.steps):
+            step.state = "running"
+            started = time.perf_counter()
+            try:
+                self.components[step.name] = step.load()
+            except Exception as exc:  # a failed step keeps the service unready, with the reason
+                step.state, step.error = "failed", f"{type(exc).__name__}: {exc}"
+                log.error("warmup_failed", step=step.name, error=step.error)
+            else:
+                step.state = "done"
+            step.seconds = round(time.perf_counter() - started, 3)
+            log.info("warmup_step", step=step.name, state=step.state, seconds=step.seconds)
+
+    def start_background_warm_up(self) -> None:
+        self._thread = threading.Thread(target=self.warm_up, name="warmup", daemon=True)
+        self._thread.start()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.ready
+
+    @property
+    def ready(self) -> bool:
+        return all(step.state == "done" for step in self.steps)

@@ -1,0 +1,130 @@
+"""All configuration in one place.
+
+Values come, highest priority first, from keyword arguments, ``SHOPAGENT_*`` environment variables,
+a TOML settings file (``SHOPAGENT_CONFIG``, default ``./shopagent.toml`` when present) and the defaults
+below. Every default runs offline on embedded services: SQLite and an embedded Chroma under
+``data_dir``, and models from installed PyPI wheels (see :mod:`shopagent.registry`).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_data_dir() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "shopagent"
+
+
+class Settings(BaseSettings):
+    """Runtime settings; see README "Configuration" for the full table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOPAGENT_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # --- state -----------------------------------------------------------------------------
+    data_dir: Path = Field(default_factory=_default_data_dir, description="All local state.")
+    store_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the shop database; default SQLite in data_dir. "
+        "PostgreSQL: postgresql+psycopg://user:pass@host/db",
+    )
+    chroma_path: Path | None = Field(default=None, description="Embedded Chroma folder.")
+    chroma_url: str | None = Field(
+        default=None, description="Chroma server URL (http://host:port); overrides chroma_path."
+    )
+
+    # --- models ----------------------------------------------------------------------------
+    asr_model: Literal["tiny.en", "base"] = "tiny.en"
+    asr_backend: Literal["whisper", "ctranslate2"] = "ctranslate2"
+    llm: Literal["local", "openai", "none"] = Field(
+        default="local", description="Reply writer: local llama.cpp, an OpenAI-compatible URL, or templates only."
+    )
+    llm_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server.")
+    llm_model: str = "qwen2.5-0.5b-instruct"
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 20.0
+    model_paths: dict[str, Path] = Field(
+        default_factory=dict,
+        description="Override any registry model with a local path, e.g. "
+        'SHOPAGENT_MODEL_PATHS=\'{"minilm": "/models/minilm"}\'.',
+    )
+
+    # --- CPU budget ------------------------------------------------------------------------
+    # torch, CTranslate2 and llama.cpp each default to every core; on a small box running them
+    # side by side oversubscribes the CPU. Each gets an explicit share instead.
+    threads_torch: int = Field(default=0, ge=0, description="0 = all cores.")
+    threads_asr: int = Field(default=0, ge=0, description="0 = all cores.")
+    threads_llm: int = Field(default=0, ge=0, description="0 = all cores.")
+
+    # --- service ---------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    # --- limits ----------------------------------------------------------------------------
+    max_message_chars: int = Field(default=4000, ge=1)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    max_audio_seconds: float = Field(default=60.0, gt=0)
+    max_image_pixels: int = Field(default=40_000_000, ge=1)
+
+    @model_validator(mode="after")
+    def _fill_derived(self) -> "Settings":
+        cores = os.cpu_count() or 1
+        for name in ("threads_torch", "threads_asr", "threads_llm"):
+            if getattr(self, name) == 0:
+                object.__setattr__(self, name, cores)
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config = os.environ.get("SHOPAGENT_CONFIG", "shopagent.toml")
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config)
+        return (init_settings, env_settings, toml, file_secret_settings)
+
+    # --- derived paths ---------------------------------------------------------------------
+    @property
+    def database_url(self) -> str:
+        return self.store_url or f"sqlite:///{self.data_dir / 'shop.db'}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where converted or joined model files are cached (never downloaded)."""
+        return self.data_dir / "models"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.data_dir, self.models_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()
