@@ -1,0 +1,148 @@
+"""The reply stage: turn a reply plan (decided in code) into text, with the LLM or a template.
+
+The dialogue decides *what* to say as a :class:`ReplyPlan`: a deterministic template with
+``{placeholders}`` plus the verified facts that fill them. With a chat model configured, the model
+rewrites the template (keeping placeholders); every sentence is filled and checked by
+:mod:`grounding` before it is released. A sentence that states an unverified fact, or a reply that
+drops a required fact, is replaced by the template (a ``reset`` event tells streaming clients to
+replace what they showed). The fallback rate is counted for metrics.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Literal
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from shopagent.agent import grounding
+from shopagent.logs import get_logger
+
+log = get_logger(__name__)
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    """What to say: exact template text, the facts it may state, and whether the LLM may rephrase."""
+
+    template: str
+    facts: Mapping[str, str] = field(default_factory=dict)
+    rephrase: bool = True  # False for text that must be exact (confirmation of a change)
+    allowed: tuple[str, ...] = ()  # other text the reply may quote (the shopper's own message)
+
+    @property
+    def text(self) -> str:
+        """The deterministic reply."""
+        return grounding.fill(self.template, self.facts)
+
+
+@dataclass(frozen=True)
+class WriterEvent:
+    kind: Literal["delta", "reset"]
+    text: str = ""
+
+
+@dataclass
+class WriterStats:
+    """Counters for metrics: how often the LLM's reply was used or replaced by the template."""
+
+    llm: int = 0
+    fallback: int = 0
+    template_only: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, outcome: Literal["llm", "fallback", "template_only"]) -> None:
+        with self._lock:
+            setattr(self, outcome, getattr(self, outcome) + 1)
+
+    @property
+    def fallback_rate(self) -> float:
+        attempts = self.llm + self.fallback
+        return self.fallback / attempts if attempts else 0.0
+
+
+def _system_prompt() -> str:
+    return resources.files("shopagent.agent").joinpath("prompts/reply.md").read_text()
+
+
+class ReplyWriter:
+    def __init__(self, chat_model: BaseChatModel | None, catalog_names: Iterable[str] = ()) -> None:
+        self.chat_model = chat_model
+        self.catalog_names = tuple(catalog_names)
+        self.system_prompt = _system_prompt()
+        self.stats = WriterStats()
+
+    def write(self, plan: ReplyPlan) -> str:
+        """The final reply text (what a non-streaming client receives)."""
+        text = ""
+        for event in self.stream(plan):
+            text = event.text if event.kind == "reset" else (f"{text} {event.text}" if text else event.text)
+        return text
+
+    def stream(self, plan: ReplyPlan) -> Iterator[WriterEvent]:
+        """Checked sentences as they are ready; at most one ``reset`` to the template."""
+        if self.chat_model is None or not plan.rephrase:
+            self.stats.count("template_only")
+            yield WriterEvent("delta", plan.text)
+            return
+        required = grounding.placeholders(plan.template)
+        used: set[str] = set()
+        sent = False
+        try:
+            for sentence in self._sentences(plan):
+                problem = self._check(sentence, plan)
+                if problem:
+                    raise _Ungrounded(problem)
+                filled = grounding.fill(sentence, plan.facts)
+                used |= grounding.placeholders(sentence)
+                used |= {name for name, value in plan.facts.items() if str(value) in filled}
+                sent = True
+                yield WriterEvent("delta", filled)
+            if not required <= used:
+                raise _Ungrounded(f"dropped facts {sorted(required - used)}")
+        except _Ungrounded as exc:
+            log.info("reply_fallback", reason=str(exc))
+            self.stats.count("fallback")
+            yield WriterEvent("reset" if sent else "delta", plan.text)
+            return
+        except Exception as exc:  # backend down, timeout: the shopper still gets an answer
+            log.warning("llm_unavailable", error=f"{type(exc).__name__}: {exc}")
+            self.stats.count("fallback")
+            yield WriterEvent("reset" if sent else "delta", plan.text)
+            return
+        self.stats.count("llm")
+
+    def _check(self, sentence: str, plan: ReplyPlan) -> str | None:
+        try:
+            unknown = grounding.placeholders(sentence) - set(plan.facts)
+            if unknown:
+                return f"unknown placeholders {sorted(unknown)}"
+            filled = grounding.fill(sentence, plan.facts)
+        except (ValueError, IndexError, KeyError) as exc:
+            return f"malformed placeholders: {exc}"
+        found = grounding.violations(filled, plan.facts, allowed=plan.allowed, catalog_names=self.catalog_names)
+        return f"unverified {found}" if found else None
+
+    def _sentences(self, plan: ReplyPlan) -> Iterator[str]:
+        assert self.chat_model is not None
+        messages = [SystemMessage(self.system_prompt), HumanMessage(f"Draft reply:\n{plan.template}")]
+        buffer = ""
+        for chunk in self.chat_model.stream(messages):
+            buffer += str(chunk.content)
+            *complete, buffer = _SENTENCE_END.split(buffer)
+            for sentence in complete:
+                if sentence.strip():
+                    yield sentence.strip()
+        if buffer.strip():
+            yield buffer.strip()
+
+
+class _Ungrounded(Exception):
+    """A sentence or reply failed the grounding check."""
