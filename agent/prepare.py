@@ -11,6 +11,7 @@ from functools import partial
 from tqdm import tqdm
 
 from shopagent.agent.runtime import Runtime
+from shopagent.agent.store.demo import prepare_store
 from shopagent.registry import resolve_model
 from shopagent.settings import Settings
 
@@ -27,8 +28,54 @@ def register_warmup(runtime: Runtime) -> None:
     """Add every warm-up step the service needs, in order."""
     settings = runtime.settings
     settings.ensure_dirs()
+    runtime.add_step("store", partial(prepare_store, settings.database_url))
     for name in required_models(settings):
         runtime.add_step(f"model:{name}", partial(resolve_model, name, settings))
+    runtime.add_step("search", partial(_open_search, settings))  # after "store": indexes its catalog
+    runtime.add_step("speech:recognizer", partial(_load_recognizer, settings))
+    runtime.add_step("intents", partial(_load_intents, settings))
+    runtime.add_step("intents", partial(_load_intents, settings))
+    runtime.add_step("agent", partial(_build_agent, runtime))  # last: composes the steps above
+
+
+def _open_search(settings: Settings) -> object:
+    """Open the search index and bring it up to date with the store (photos: `shopagent index`)."""
+    from shopagent.agent.search import warm_searcher  # imports chromadb and the encoders
+
+    return warm_searcher(settings)
+
+
+def _load_recognizer(settings: Settings) -> object:
+    """Load (and on first run convert, logging each stage) the configured Whisper model."""
+    from shopagent.speech.transcribe import load_recognizer  # imports torch / CTranslate2
+
+    return load_recognizer(settings)
+
+
+def _load_intents(settings: Settings) -> object:
+    from shopagent.agent.intents import IntentClassifier
+
+    return IntentClassifier.load_or_train(settings)
+
+
+def _build_agent(runtime: Runtime) -> object:
+    from shopagent.agent.build import build_agent
+
+    parts = runtime.components
+    return build_agent(
+        runtime.settings,
+        shop=parts["store"],
+        intents=parts["intents"],
+        searcher=parts.get("search"),
+        recognizer=parts.get("speech:recognizer"),
+    )
+
+
+def _load_intents(settings: Settings) -> object:
+    """Load the intent classifier, training it once (about a minute) when its data changed."""
+    from shopagent.agent.intents import IntentClassifier  # imports scikit-learn and the text encoder
+
+    return IntentClassifier.load_or_train(settings)
 
 
 def run_preparation(settings: Settings) -> Runtime:

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    # --- integrations ----------------------------------------------------------------------
+    chatwoot_url: str | None = Field(default=None, description="Chatwoot base URL for the agent-bot webhook.")
+    chatwoot_token: str | None = Field(default=None, description="Chatwoot agent bot access token.")
+
     # --- limits ----------------------------------------------------------------------------
     max_message_chars: int = Field(default=4000, ge=1)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)

@@ -1,0 +1,302 @@
+"""The search index: product texts, variant photos and policy passages as vectors in Chroma.
+
+Only what changes rarely is indexed: a product's text (one vector per product) and each variant's
+photo (one vector per variant). Price, availability and stock are deliberately absent, so they can
+never be stale here: search checks them against the shop's system of record on every query (see
+:mod:`shopagent.retrieval.search`). A stock change therefore needs no index update at all.
+
+Every record carries a hash of what was embedded, so :meth:`CatalogIndex.sync` re-embeds only new or
+changed products and deletes the ones gone; ``shopagent index`` rebuilds from scratch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from PIL import Image
+from tqdm import tqdm
+
+from shopagent.retrieval.records import PassageDoc, PassageHit, ProductDoc, content_hash
+from shopagent.retrieval.store import HNSWParams, hnsw_of, open_client, open_collection
+from shopagent.settings import Settings
+
+Kind = Literal["products", "images", "passages"]
+KINDS: tuple[Kind, ...] = ("products", "images", "passages")
+WRITE_BATCH = 256  # records embedded and written per step (one progress tick)
+_PAGE = 5000  # records read per request when listing a collection
+
+
+class Encoder(Protocol):
+    """Maps a batch of inputs (texts; or images as paths, bytes or PIL images) to row vectors.
+
+    Image encoders decode and validate their inputs themselves (size limits live there).
+    """
+
+    def encode(self, items: Sequence[Any]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Row:
+    """One nearest-neighbour result: a product (text) or a variant photo (images) and its cosine."""
+
+    record_id: str
+    product_id: str
+    score: float
+    metadata: dict[str, Any]
+
+
+@dataclass
+class SyncReport:
+    """How many records a sync embedded, kept and deleted, per collection."""
+
+    embedded: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Record:
+    id: str
+    hash: str
+    payload: Any  # what the encoder receives: a text, or an image path
+    metadata: dict[str, Any]
+    document: str | None = None
+
+
+class CatalogIndex:
+    """Three Chroma collections (``<namespace>-products``, ``-images``, ``-passages``) and their encoders.
+
+    ``namespace`` keeps several catalogs apart on one Chroma (evaluation stores next to the live shop,
+    tests sharing one server). Without an image encoder photos are neither indexed nor searchable;
+    without a text encoder the index still answers queries by vector (benchmarks).
+    """
+
+    def __init__(
+        self,
+        client: ClientAPI,
+        text_encoder: Encoder | None,
+        image_encoder: Encoder | None = None,
+        namespace: str = "shopagent",
+        hnsw: HNSWParams = HNSWParams(),
+    ) -> None:
+        self.client = client
+        self.text_encoder = text_encoder
+        self.image_encoder = image_encoder
+        self.namespace = namespace
+        self.hnsw = hnsw
+        self.collections: dict[Kind, Collection] = {kind: self._open(kind) for kind in KINDS}
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        text_encoder: Encoder | None,
+        image_encoder: Encoder | None = None,
+        namespace: str = "shopagent",
+    ) -> CatalogIndex:
+        """The index on the configured Chroma (embedded under ``data_dir``, or a server by URL)."""
+        return cls(open_client(settings), text_encoder, image_encoder, namespace)
+
+    def _open(self, kind: Kind) -> Collection:
+        return open_collection(self.client, f"{self.namespace}-{kind}", self.hnsw)
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def count(self, kind: Kind) -> int:
+        return self.collections[kind].count()
+
+    def describe(self) -> dict[str, Any]:
+        """Record counts and the HNSW parameters each collection really has."""
+        return {
+            kind: {"records": col.count(), "hnsw": hnsw_of(col)} for kind, col in self.collections.items()
+        }
+
+    def encode_text(self, text: str) -> np.ndarray:
+        return self._encoder("products").encode([text])[0]
+
+    def encode_image(self, image: Image.Image | Path | str | bytes) -> np.ndarray:
+        return self._encoder("images").encode([image])[0]
+
+    def _encoder(self, kind: Kind) -> Encoder:
+        encoder = self.image_encoder if kind == "images" else self.text_encoder
+        if encoder is None:
+            raise RuntimeError(f"{kind} need an encoder; this index was opened without one")
+        return encoder
+
+    def query(
+        self, kind: Kind, vector: np.ndarray, n: int, product_ids: Iterable[str] | None = None
+    ) -> list[Row]:
+        """The ``n`` records nearest to ``vector``, best first; only ``product_ids``' records if given."""
+        where = None
+        if product_ids is not None:
+            ids = sorted(product_ids)
+            if not ids:
+                return []
+            where = {"product_id": ids[0]} if len(ids) == 1 else {"product_id": {"$in": ids}}
+        result = self.collections[kind].query(
+            query_embeddings=np.asarray(vector, dtype=np.float32)[None, :],
+            n_results=max(1, n),
+            where=where,
+            include=["distances", "metadatas"],
+        )
+        return [
+            Row(record_id, meta.get("product_id", record_id), 1.0 - float(distance), meta)
+            for record_id, distance, meta in zip(
+                result["ids"][0], result["distances"][0], result["metadatas"][0], strict=True
+            )
+        ]
+
+    def passages(self, vector: np.ndarray, k: int) -> list[PassageHit]:
+        """The ``k`` passages nearest to ``vector``, best first."""
+        result = self.collections["passages"].query(
+            query_embeddings=np.asarray(vector, dtype=np.float32)[None, :],
+            n_results=max(1, k),
+            include=["distances", "metadatas", "documents"],
+        )
+        return [
+            PassageHit(pid, meta["title"], doc, 1.0 - float(dist))
+            for pid, dist, meta, doc in zip(
+                result["ids"][0],
+                result["distances"][0],
+                result["metadatas"][0],
+                result["documents"][0],
+                strict=True,
+            )
+        ]
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def sync(
+        self,
+        products: Sequence[ProductDoc],
+        passages: Sequence[PassageDoc] | None = None,
+        progress: bool = False,
+        photos: bool = True,
+    ) -> SyncReport:
+        """Make the index hold exactly ``products`` (and ``passages`` when given), embedding only changes.
+
+        ``photos=False`` (or no image encoder) leaves the photo collection as it is: photos cost one
+        image-model pass each, so a quick start-up sync may skip them.
+        """
+        report = SyncReport()
+        self._write("products", self._product_records(products), True, report, progress)
+        if photos and self.image_encoder is not None:
+            self._write("images", self._image_records(products), True, report, progress)
+        if passages is not None:
+            self._write("passages", _passage_records(passages), True, report, progress)
+        return report
+
+    def upsert_products(self, products: Sequence[ProductDoc], progress: bool = False) -> SyncReport:
+        """Re-index these products after a change (photos of variants they no longer have go too)."""
+        report = SyncReport()
+        self._write("products", self._product_records(products), False, report, progress)
+        if self.image_encoder is not None:
+            images = self._image_records(products)
+            self._write("images", images, False, report, progress)
+            kept = {r.id for r in images}
+            owners = [p.product_id for p in products]
+            stale = [rid for rid in self._ids("images", owners) if rid not in kept]
+            self._delete("images", stale, report)
+        return report
+
+    def delete_products(self, product_ids: Sequence[str]) -> SyncReport:
+        report = SyncReport()
+        self._delete("products", list(product_ids), report)
+        self._delete("images", self._ids("images", product_ids), report)
+        return report
+
+    def rebuild(
+        self,
+        products: Sequence[ProductDoc],
+        passages: Sequence[PassageDoc],
+        progress: bool = False,
+    ) -> SyncReport:
+        """Drop every collection and index everything again (after a model or HNSW change)."""
+        for kind in KINDS:
+            self.client.delete_collection(f"{self.namespace}-{kind}")
+            self.collections[kind] = self._open(kind)
+        return self.sync(products, passages, progress)
+
+    def _product_records(self, products: Sequence[ProductDoc]) -> list[_Record]:
+        return [
+            _Record(
+                p.product_id,
+                p.text_hash,
+                p.text,
+                {"product_id": p.product_id, "name": p.name, "category": p.category or ""},
+            )
+            for p in products
+        ]
+
+    def _image_records(self, products: Sequence[ProductDoc]) -> list[_Record]:
+        return [
+            _Record(
+                v.item_id,
+                content_hash(Path(v.image_path).read_bytes()),
+                v.image_path,
+                {"product_id": v.product_id, "item_id": v.item_id, "name": p.name},
+            )
+            for p in products
+            for v in p.variants
+            if v.image_path
+        ]
+
+    def _write(
+        self, kind: Kind, records: list[_Record], prune: bool, report: SyncReport, progress: bool
+    ) -> None:
+        collection = self.collections[kind]
+        known = self._hashes(kind)
+        todo = [r for r in records if known.get(r.id) != r.hash]
+        report.embedded[kind] = len(todo)
+        report.unchanged[kind] = len(records) - len(todo)
+        encoder = self._encoder(kind)
+        batches = range(0, len(todo), WRITE_BATCH)
+        for start in tqdm(batches, desc=f"indexing {kind}", unit="batch", disable=not progress):
+            batch = todo[start : start + WRITE_BATCH]
+            unique = {r.hash: r.payload for r in batch}  # variants often share one photo
+            vectors = dict(zip(unique, np.asarray(encoder.encode(list(unique.values())), np.float32)))
+            documents = [r.document for r in batch] if kind == "passages" else None
+            collection.upsert(
+                ids=[r.id for r in batch],
+                embeddings=np.stack([vectors[r.hash] for r in batch]),
+                metadatas=[{**r.metadata, "hash": r.hash} for r in batch],
+                documents=documents,
+            )
+        if prune:
+            wanted = {r.id for r in records}
+            self._delete(kind, [rid for rid in known if rid not in wanted], report)
+
+    def _delete(self, kind: Kind, ids: list[str], report: SyncReport) -> None:
+        for start in range(0, len(ids), _PAGE):
+            self.collections[kind].delete(ids=ids[start : start + _PAGE])
+        report.deleted[kind] = report.deleted.get(kind, 0) + len(ids)
+
+    def _hashes(self, kind: Kind) -> dict[str, str]:
+        return {rid: meta.get("hash", "") for rid, meta in self._pages(kind)}
+
+    def _ids(self, kind: Kind, product_ids: Sequence[str]) -> list[str]:
+        if not product_ids:
+            return []
+        return [rid for rid, _ in self._pages(kind, {"product_id": {"$in": list(product_ids)}})]
+
+    def _pages(self, kind: Kind, where: dict[str, Any] | None = None) -> Iterator[tuple[str, dict]]:
+        collection, offset = self.collections[kind], 0
+        while True:
+            page = collection.get(where=where, include=["metadatas"], limit=_PAGE, offset=offset)
+            yield from zip(page["ids"], page["metadatas"], strict=True)
+            if len(page["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+
+def _passage_records(passages: Sequence[PassageDoc]) -> list[_Record]:
+    return [
+        _Record(p.id, content_hash(p.content), p.content, {"title": p.title}, document=p.text)
+        for p in passages
+    ]
