@@ -383,7 +383,7 @@ def eval_recommend(
     import torch
 
     from shopagent.agent.recommend import DemoEvaluation, demo_report, evaluate_demo, evaluate_interactions, store_data
-    from shopagent.fusion.evaluate import ablation_table, recommend_table
+    from shopagent.fusion.evaluate import ablation_table, recommend_table, verdict
     from shopagent.fusion.tastes import TasteConfig
     from shopagent.fusion.train import TrainConfig
 
@@ -403,7 +403,7 @@ def eval_recommend(
     summary, shoppers = evaluate_interactions(records, log, settings, train, _ints(seeds), progress=True)
     typer.echo(f"{source}: {len(records)} products, {shoppers} shoppers with two orders or more; "
                f"mean ± standard deviation over training seeds {seeds}.")
-    typer.echo(recommend_table(summary) + "\n\n" + ablation_table(summary))
+    typer.echo("\n\n".join([recommend_table(summary), ablation_table(summary), verdict(summary)]))
 
 
 @eval_app.command("probe")

@@ -52,6 +52,7 @@ def spoken_to_digits(text: str) -> str:
     """Lower-case ``text`` with number words as digits: "order w two six one" -> "order w 261"."""
     s = _NUMBER_HYPHEN.sub(r"\1 ", text.lower())
     s = re.sub(r"\ba (hundred|thousand)\b", r"one \1", s)
+    s = re.sub(r"\bbetween\b([^.?!,]*?)\s+and\s+", r"between\1 to ", s)  # not "five hundred and one thousand" = 501000
     s = re.sub(r"([,;:!?.])(?=\s|$)", r" \1", s)  # "nine," must reach the normaliser as "nine"
     words = s.split()
     digitish = [w in _DIGIT_WORDS or w.isdigit() for w in words]
@@ -108,7 +109,7 @@ def find_zip(text: str) -> str | None:
         return re.sub(r"\s", "", m.group(1))
     s = _ORDER_ID.sub(" ", _ORDER_ID_BARE.sub(" ", s))
     m = _FIVE_DIGITS.search(s)
-    return m.group(1) if m and not _UNIT_AFTER.match(s, m.end()) else None
+    return m.group(1) if m and not (_MEASURE.match(s, m.end()) or _MONEY_WORD.match(s, m.end())) else None
 
 
 @dataclass(frozen=True)
@@ -236,11 +237,14 @@ def resolve_payment_method(mention: PaymentMention, methods: Iterable[Mapping[st
 
 # --- prices, quantities, "all items" ---------------------------------------------------------
 
-_UNITS = (
-    r"inch(?:es)?|ft|feet|foot|gb|tb|mb|mp|mah|ml|l\b|liters?|litres?|lbs?|pounds?|kg|mm|cm|w\b|watts?"
-    r"|hours?|hrs?|days?|weeks?|months?|years?|minutes?|mins?|pieces?|pcs|x\b|%|percent|items?|orders?|times?|bar\b"
+# A number before a unit of measure is not a price, a quantity or a zip code ("20000 mah", "2 weeks");
+# one before a count is not a price ("under 3 items").
+_MEASURE = re.compile(
+    r"\s?(?:inch(?:es)?|ft|feet|foot|gb|tb|mb|mp|mah|ml|l|liters?|litres?|lbs?|pounds?|kg|mm|cm|w|watts?|hours?"
+    r"|hrs?|days?|weeks?|months?|years?|minutes?|mins?|x|%|percent|bar)(?!\w)"
 )
-_UNIT_AFTER = re.compile(rf"\s?(?:{_UNITS})", re.IGNORECASE)
+_COUNT = re.compile(r"\s?(?:pieces?|pcs|items?|orders?|times?)\b")
+_MONEY_WORD = re.compile(r"\s?(?:dollars?|bucks|usd)\b")
 _AMOUNT = re.compile(r"(\$\s?)?(\d+(?:,\d{3})*(?:\.\d+)?)(k\b)?(\s?(?:dollars?|bucks|usd)\b)?")
 _NOT_MONEY_BEFORE = re.compile(r"(?:size|#|\bw|number|ending(?: in)?|zip(?: code)?|order)\s*$")
 _MAX_BEFORE = re.compile(
@@ -268,7 +272,8 @@ def _amounts(s: str) -> list[_Amount]:
         explicit = bool(m.group(1) or m.group(4))
         if _NOT_MONEY_BEFORE.search(s, 0, m.start()) and not explicit:
             continue
-        if not m.group(4) and not m.group(3) and (_UNIT_AFTER.match(s, m.end()) or re.match(r"[a-z]", s[m.end() : m.end() + 1])):
+        unit = _MEASURE.match(s, m.end()) or _COUNT.match(s, m.end()) or re.match(r"[a-z]", s[m.end() : m.end() + 1])
+        if not m.group(4) and not m.group(3) and unit:
             continue
         value = float(m.group(2).replace(",", "")) * (1000 if m.group(3) else 1)
         found.append(_Amount(m.start(), m.end(), value, explicit))
@@ -302,7 +307,7 @@ def find_quantity(text: str) -> int | None:
     """How many items the shopper means: "two of them", "3 t-shirts", "both"."""
     s = spoken_to_digits(text)
     for m in _QUANTITY.finditer(s):
-        if not _NOT_QUANTITY_BEFORE.search(s, 0, m.start()) and not _UNIT_AFTER.match(s, m.end(1)):
+        if not _NOT_QUANTITY_BEFORE.search(s, 0, m.start()) and not _MEASURE.match(s, m.end(1)):
             return int(m.group(1))
     return 2 if _PAIR_WORDS.search(s) else None
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from shopagent.agent.store.db import create_engine, migrate, transaction
 from shopagent.agent.store.demo import CATEGORIES, COLORS, PATTERNS, DemoOptions, generate
 from shopagent.agent.store.schema import Order, Product
+from shopagent.agent.store.tau2 import data_dir as tau2_data_dir
 from shopagent.fusion.evaluate import (
     METHODS,
     Interaction,
@@ -38,6 +39,7 @@ from shopagent.fusion.evaluate import (
     random_combinations,
     recommend_table,
     summarise,
+    verdict,
 )
 from shopagent.fusion.features import CatalogItem, catalog_features, encode_images
 from shopagent.fusion.image import ImageInput
@@ -46,11 +48,9 @@ from shopagent.fusion.render import render_product, resolve_texture
 from shopagent.fusion.scorer import FusionScorer
 from shopagent.fusion.tastes import TasteConfig, TasteSampler
 from shopagent.fusion.train import Artifact, TrainConfig, artifact_root, load_artifact, save_artifact, train_model
-from shopagent.agent.store.tau2 import data_dir as tau2_data_dir
 from shopagent.settings import Settings
 
 Record = Mapping[str, Any]
-VISUAL_KEYS = ("color", "pattern", "shape")
 
 
 # --- catalog -------------------------------------------------------------------------------------
@@ -224,7 +224,8 @@ def demo_report(plan: DemoEvaluation, summaries: Mapping[float, Mapping[str, tup
         "Last-order prediction; mean ± standard deviation over generator seeds.",
     ]
     for fraction, summary in summaries.items():
-        lines += ["", f"## image-only fraction {fraction:g}", recommend_table(summary), "", ablation_table(summary)]
+        lines += ["", f"## image-only fraction {fraction:g}", recommend_table(summary), "",
+                  ablation_table(summary), "", verdict(summary)]
     return "\n".join(lines)
 
 
@@ -288,10 +289,3 @@ def load_scorer(engine: Engine, settings: Settings) -> FusionScorer:
     """The newest trained model over the store's current catalog (new products rank by content)."""
     products, _ = read_store(engine)
     return FusionScorer(load_artifact(artifact_root(settings)), catalog_items(products), settings)
-
-
-def spread_ok(summary: Mapping[str, tuple[float, float]], better: str, worse: str) -> bool:
-    """Whether ``better``'s NDCG beats ``worse``'s by more than both spreads."""
-    (a, sa), (b, sb) = summary[f"{better}/ndcg"], summary[f"{worse}/ndcg"]
-    return a - b > max(sa, sb)
-

@@ -17,9 +17,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import selectinload
 
-from shopagent.agent.store.db import create_engine, transaction
+from shopagent.agent.store.db import create_engine, migrate, transaction
+from shopagent.agent.store.demo import DemoOptions, load_demo
 from shopagent.agent.store.policy import load_policy, policy_passages
 from shopagent.agent.store.schema import Product, Variant
+from shopagent.agent.store.tau2 import data_dir, import_tau2
 from shopagent.retrieval.index import CatalogIndex, SyncReport
 from shopagent.retrieval.records import PassageDoc, ProductDoc, VariantRecord, content_hash
 from shopagent.retrieval.search import SearchFilters, Searcher
@@ -66,12 +68,15 @@ def _variant_record(variant: Variant, image_path: str | None = None) -> VariantR
     )
 
 
-def product_docs(engine: Engine, photo_dir: Path | None = None) -> list[ProductDoc]:
-    """Every product as retrieval records; with ``photo_dir``, each variant gets a photo path."""
+def product_docs(
+    engine: Engine, photo_dir: Path | None = None, product_ids: Collection[str] | None = None
+) -> list[ProductDoc]:
+    """Products (all, or ``product_ids``) as retrieval records; with ``photo_dir``, variants get photos."""
+    stmt = select(Product).options(selectinload(Product.variants)).order_by(Product.position)
+    if product_ids is not None:
+        stmt = stmt.where(Product.product_id.in_(list(product_ids)))
     with transaction(engine) as db:
-        products = db.scalars(
-            select(Product).options(selectinload(Product.variants)).order_by(Product.position)
-        ).all()
+        products = db.scalars(stmt).all()
         return [
             ProductDoc(
                 product_id=p.product_id,
@@ -143,16 +148,24 @@ def rebuild_index(
     return index, index.rebuild(docs, passage_docs(engine), progress=progress)
 
 
+def refresh_products(
+    settings: Settings, index: CatalogIndex, engine: Engine, product_ids: Collection[str]
+) -> SyncReport:
+    """Re-index products whose text, options or photos changed in the store; gone ones are removed.
+
+    Price, availability and stock changes need no call: search reads them from the store.
+    """
+    photo_dir = settings.data_dir / PHOTO_DIR if index.image_encoder is not None else None
+    docs = product_docs(engine, photo_dir, product_ids)
+    return index.update_products(docs, removed=sorted(set(product_ids) - {d.product_id for d in docs}))
+
+
 def evaluation_catalogs(settings: Settings, demo_products: int, photos: bool) -> dict[str, list[ProductDoc]]:
     """The demo store and (when its data is present) the τ² store as retrieval records.
 
     Each is loaded into a throw-away database, never the configured one. Drawn photos are cached
     under ``data_dir`` so a second run skips drawing them.
     """
-    from shopagent.agent.store.db import migrate
-    from shopagent.agent.store.demo import DemoOptions, load_demo
-    from shopagent.agent.store.tau2 import data_dir, import_tau2
-
     loaders = {"demo": lambda e: load_demo(e, DemoOptions(products=demo_products, users=1))}
     if (data_dir() / "db.json").is_file():
         loaders["τ²"] = lambda e: import_tau2(e, data_dir() / "db.json")

@@ -155,11 +155,16 @@ def evaluate_split(
         else:
             model = train_model(replace(model_config, kind=method), train, items, split.train, progress)
             record(method, model_scores(model, items, split.context))
-    # A modality's value: what the two-modality model loses when trained without it.
+    # Paired differences (same dataset): a modality's value is what the two-modality model loses when
+    # trained without it; and how far the model is ahead of the better single modality and popularity.
+    ndcg = {m.removesuffix("/ndcg"): v for m, v in result.values.items() if m.endswith("/ndcg")}
     for method in ABLATED:
-        for dropped, alone in (("text", "image"), ("image", "text")):
-            if f"{method}/ndcg" in result.values and f"{alone}/ndcg" in result.values:
-                result.values[f"{method}/value_{dropped}"] = result.values[f"{method}/ndcg"] - result.values[f"{alone}/ndcg"]
+        if method in ndcg and {"text", "image"} <= ndcg.keys():
+            result.values[f"{method}/value_text"] = ndcg[method] - ndcg["image"]
+            result.values[f"{method}/value_image"] = ndcg[method] - ndcg["text"]
+            result.values[f"{method}/vs_single"] = ndcg[method] - max(ndcg["text"], ndcg["image"])
+        if method in ndcg and "popularity" in ndcg:
+            result.values[f"{method}/vs_popularity"] = ndcg[method] - ndcg["popularity"]
     return result
 
 
@@ -194,12 +199,29 @@ def recommend_table(summary: Mapping[str, tuple[float, float]]) -> str:
 
 
 def ablation_table(summary: Mapping[str, tuple[float, float]]) -> str:
+    """Paired differences in NDCG@10 for the two-modality models (mean ± spread over datasets)."""
+    columns = {"value_text": "drop text", "value_image": "drop image", "vs_single": "vs best single",
+               "vs_popularity": "vs popularity"}
     rows = [
-        [m, pm(summary[f"{m}/ndcg"]), pm(summary[f"{m}/value_text"]), pm(summary[f"{m}/value_image"])]
+        [m, *(pm(summary[f"{m}/{key}"]) for key in columns)]
         for m in ABLATED
-        if f"{m}/value_text" in summary
+        if all(f"{m}/{key}" in summary for key in columns)
     ]
-    return format_table(["model", f"NDCG@{K}", "ΔNDCG drop text", "ΔNDCG drop image"], rows)
+    return format_table(["ΔNDCG@10 (paired)", *columns.values()], rows)
+
+
+def verdict(summary: Mapping[str, tuple[float, float]], method: str = "attention") -> str:
+    """Whether ``method`` is ahead of the best single modality and of popularity by more than the
+    spread over datasets (of either side's NDCG), as the issue asks."""
+    mean, spread = summary[f"{method}/ndcg"]
+    single = max(("text", "image"), key=lambda m: summary[f"{m}/ndcg"][0])
+    lines = []
+    for other in (single, "popularity"):
+        other_mean, other_spread = summary[f"{other}/ndcg"]
+        gap, bar = mean - other_mean, max(spread, other_spread)
+        lines.append(f"{method} vs {other}: {gap:+.3f} NDCG@10, spread {bar:.3f}: "
+                     f"{'ahead by more than the spread' if gap > bar else 'NOT ahead by more than the spread'}")
+    return "\n".join(lines)
 
 
 # --- linear probe --------------------------------------------------------------------------------

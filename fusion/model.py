@@ -140,11 +140,15 @@ class FusionModel(nn.Module):
             self.mix = nn.Parameter(torch.zeros(n))
         if config.kind == "attention":
             h = config.attention_hidden
-            # Additive attention: context and item each map into h, plus the channel cosines.
-            self.att_context = nn.Linear(n * (config.dim + 1), h)
+            # Additive attention: the context (per channel: its direction, how consistent it is, and
+            # how many elements it has), the product, and the channel cosines each map into h.
+            self.att_context = nn.Linear(n * (config.dim + 2), h)
             self.att_item = nn.Linear(n * config.dim, h, bias=False)
             self.att_scores = nn.Linear(n, h, bias=False)
             self.att_out = nn.Linear(h, n)
+            # Starting from zero, attention begins as a fixed mix and departs from it only where the
+            # orders show that some shoppers or products are better read through one modality.
+            nn.init.zeros_(self.att_out.weight)
         # Catalog means, used for missing modalities; set by ``set_catalog``.
         self.register_buffer("text_mean", torch.zeros(config.text_dim))
         self.register_buffer("image_mean", torch.zeros(config.image_dim))
@@ -189,7 +193,7 @@ class FusionModel(nn.Module):
             total = weights.sum(dim=1, keepdim=True).clamp(min=1e-9)
             pooled = weights @ ctx_c / total  # mean of unit vectors: its length says how consistent
             contexts.append(F.normalize(pooled, dim=1))
-            strengths.append(pooled.norm(dim=1, keepdim=True))
+            strengths.append(torch.cat([pooled.norm(dim=1, keepdim=True), torch.log1p(total)], dim=1))
             cosines.append(contexts[-1] @ items_c.T)
         channel = torch.stack(cosines, dim=-1)  # (users, items, channels)
         weights = self._weights(contexts, strengths, [e for e, _ in item_emb], channel)

@@ -163,7 +163,7 @@ def evaluate_store(
 def format_results(results: Sequence[EvalResult]) -> str:
     """A Markdown table."""
     lines = [
-        "| store | queries | products | n | Recall@5 | NDCG@10 | chance R@5 |",
+        "| store | query kind | products | queries | Recall@5 | NDCG@10 | chance R@5 |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     lines += [

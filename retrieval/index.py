@@ -5,12 +5,13 @@ photo (one vector per variant). Price, availability and stock are deliberately a
 never be stale here: search checks them against the shop's system of record on every query (see
 :mod:`shopagent.retrieval.search`). A stock change therefore needs no index update at all.
 
-Every record carries a hash of what was embedded, so :meth:`CatalogIndex.sync` re-embeds only new or
+Every record carries a stamp of what was embedded and stored with it, so :meth:`CatalogIndex.sync` re-embeds only new or
 changed products and deletes the ones gone; ``shopagent index`` rebuilds from scratch.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,10 +64,15 @@ class SyncReport:
 @dataclass(frozen=True)
 class _Record:
     id: str
-    hash: str
+    digest: str  # of what is embedded
     payload: Any  # what the encoder receives: a text, or an image path
     metadata: dict[str, Any]
     document: str | None = None
+
+    @property
+    def stamp(self) -> str:
+        """Changes whenever the vector or the metadata stored with it would (a renamed product)."""
+        return content_hash(self.digest, json.dumps(self.metadata, sort_keys=True))
 
 
 class CatalogIndex:
@@ -192,23 +198,21 @@ class CatalogIndex:
             self._write("passages", _passage_records(passages), True, report, progress)
         return report
 
-    def upsert_products(self, products: Sequence[ProductDoc], progress: bool = False) -> SyncReport:
-        """Re-index these products after a change (photos of variants they no longer have go too)."""
+    def update_products(
+        self, changed: Sequence[ProductDoc], removed: Sequence[str] = (), progress: bool = False
+    ) -> SyncReport:
+        """Incremental update: re-index ``changed`` products (dropping photos of variants they no
+        longer have) and delete ``removed`` ones. Unchanged texts and photos are not embedded again."""
         report = SyncReport()
-        self._write("products", self._product_records(products), False, report, progress)
-        if self.image_encoder is not None:
-            images = self._image_records(products)
-            self._write("images", images, False, report, progress)
-            kept = {r.id for r in images}
-            owners = [p.product_id for p in products]
-            stale = [rid for rid in self._ids("images", owners) if rid not in kept]
-            self._delete("images", stale, report)
-        return report
-
-    def delete_products(self, product_ids: Sequence[str]) -> SyncReport:
-        report = SyncReport()
-        self._delete("products", list(product_ids), report)
-        self._delete("images", self._ids("images", product_ids), report)
+        self._write("products", self._product_records(changed), False, report, progress)
+        self._delete("products", list(removed), report)
+        owners, kept = list(removed), set()
+        if self.image_encoder is not None:  # without one, changed products keep their photos
+            photos = self._image_records(changed)
+            self._write("images", photos, False, report, progress)
+            owners += [p.product_id for p in changed]
+            kept = {r.id for r in photos}
+        self._delete("images", [rid for rid in self._ids("images", owners) if rid not in kept], report)
         return report
 
     def rebuild(
@@ -251,21 +255,21 @@ class CatalogIndex:
         self, kind: Kind, records: list[_Record], prune: bool, report: SyncReport, progress: bool
     ) -> None:
         collection = self.collections[kind]
-        known = self._hashes(kind)
-        todo = [r for r in records if known.get(r.id) != r.hash]
+        known = self._stamps(kind, None if prune else [r.id for r in records])
+        todo = [r for r in records if known.get(r.id) != r.stamp]
         report.embedded[kind] = len(todo)
         report.unchanged[kind] = len(records) - len(todo)
-        encoder = self._encoder(kind)
+        encoder = self._encoder(kind) if todo else None
         batches = range(0, len(todo), WRITE_BATCH)
         for start in tqdm(batches, desc=f"indexing {kind}", unit="batch", disable=not progress):
             batch = todo[start : start + WRITE_BATCH]
-            unique = {r.hash: r.payload for r in batch}  # variants often share one photo
-            vectors = dict(zip(unique, np.asarray(encoder.encode(list(unique.values())), np.float32)))
+            unique = list(dict.fromkeys(r.payload for r in batch))  # variants often share one photo
+            vectors = dict(zip(unique, np.asarray(encoder.encode(unique), np.float32)))
             documents = [r.document for r in batch] if kind == "passages" else None
             collection.upsert(
                 ids=[r.id for r in batch],
-                embeddings=np.stack([vectors[r.hash] for r in batch]),
-                metadatas=[{**r.metadata, "hash": r.hash} for r in batch],
+                embeddings=np.stack([vectors[r.payload] for r in batch]),
+                metadatas=[{**r.metadata, "stamp": r.stamp} for r in batch],
                 documents=documents,
             )
         if prune:
@@ -277,22 +281,36 @@ class CatalogIndex:
             self.collections[kind].delete(ids=ids[start : start + _PAGE])
         report.deleted[kind] = report.deleted.get(kind, 0) + len(ids)
 
-    def _hashes(self, kind: Kind) -> dict[str, str]:
-        return {rid: meta.get("hash", "") for rid, meta in self._pages(kind)}
+    def _stamps(self, kind: Kind, ids: Sequence[str] | None = None) -> dict[str, str]:
+        """The stored stamp of every record, or of those of ``ids`` that exist."""
+        if ids is None:
+            rows = self._pages(kind)
+        else:
+            get = self.collections[kind].get
+            rows = (
+                row
+                for start in range(0, len(ids), _PAGE)
+                for row in _rows(get(ids=list(ids[start : start + _PAGE]), include=["metadatas"]))
+            )
+        return {rid: meta.get("stamp", "") for rid, meta in rows}
 
     def _ids(self, kind: Kind, product_ids: Sequence[str]) -> list[str]:
         if not product_ids:
             return []
         return [rid for rid, _ in self._pages(kind, {"product_id": {"$in": list(product_ids)}})]
 
-    def _pages(self, kind: Kind, where: dict[str, Any] | None = None) -> Iterator[tuple[str, dict]]:
+    def _pages(self, kind: Kind, where: dict[str, Any] | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
         collection, offset = self.collections[kind], 0
         while True:
             page = collection.get(where=where, include=["metadatas"], limit=_PAGE, offset=offset)
-            yield from zip(page["ids"], page["metadatas"], strict=True)
+            yield from _rows(page)
             if len(page["ids"]) < _PAGE:
                 return
             offset += _PAGE
+
+
+def _rows(page: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    return zip(page["ids"], page["metadatas"], strict=True)
 
 
 def _passage_records(passages: Sequence[PassageDoc]) -> list[_Record]:

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def scorer(fusion_settings: Settings) -> FusionScorer:
-    data = generate(DemoOptions(seed=5, products=24, users=40, hidden_visual_fraction=0.5, today=date(2025, 1, 1)),
+    data = generate(DemoOptions(seed=5, products=16, users=40, hidden_visual_fraction=0.5, today=date(2025, 1, 1)),
                     TasteSampler())
     items = catalog_items(data["products"].values())
     text, image = catalog_features(items, fusion_settings)

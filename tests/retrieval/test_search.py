@@ -111,16 +111,26 @@ def test_sync_embeds_only_what_changed(backend: Backend, catalog_docs: list[Prod
     assert index.count("products") == 8 and index.count("images") == 10
 
 
-def test_upsert_and_delete_one_product(backend: Backend, catalog_docs: list[ProductDoc]) -> None:
+def test_update_and_remove_one_product(backend: Backend, catalog_docs: list[ProductDoc]) -> None:
     index = backend.index(HashingTextEncoder(), TinyImageEncoder())
     index.sync(catalog_docs)
     polo = catalog_docs[1]
-    report = index.upsert_products([replace(polo, name="Polo Shirt Deluxe", variants=polo.variants[:1])])
-    assert report.embedded == {"products": 1, "images": 0} and report.deleted == {"images": 1}
-    searcher = Searcher(index, InMemoryCatalog(catalog_docs))
+    renamed = replace(polo, name="Polo Shirt Deluxe", variants=polo.variants[:1])
+    report = index.update_products([renamed])
+    assert report.embedded == {"products": 1, "images": 1}  # the kept photo now carries the new name
+    assert report.deleted == {"products": 0, "images": 1}  # the dropped variant's photo
+    searcher = Searcher(index, InMemoryCatalog([renamed, *catalog_docs[2:]]))
     assert searcher.search(SearchQuery(text="polo shirt deluxe", k=1))[0].name == "Polo Shirt Deluxe"
-    index.delete_products(["polo"])
+    photo = Image.open(renamed.variants[0].image_path)
+    names = {h.product_id: h.name for h in searcher.search(SearchQuery(image=photo, k=3))}
+    assert names["polo"] == "Polo Shirt Deluxe"
+    report = index.update_products([], removed=["polo"])
+    assert report.deleted == {"products": 1, "images": 1}
     assert index.count("products") == 8 and index.count("images") == 11
+    # Opened without an image encoder, an update leaves other products' photos alone.
+    text_only = backend.index(HashingTextEncoder())
+    assert text_only.update_products([catalog_docs[0]]).deleted == {"products": 0, "images": 0}
+    assert text_only.count("images") == 11
 
 
 def test_photo_query_ranks_matching_colour_variant_first(searcher: Searcher) -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from shopagent.agent.search import ShopCatalog, passage_docs, product_docs
+from shopagent.agent.search import ShopCatalog, passage_docs, product_docs, refresh_products
 from shopagent.agent.store.db import create_engine, migrate, transaction
 from shopagent.agent.store.demo import DemoOptions, load_demo
-from shopagent.agent.store.schema import Variant
+from shopagent.agent.store.schema import Product, Variant
 from shopagent.retrieval.search import InMemoryCatalog, SearchFilters, Searcher, SearchQuery
+from shopagent.settings import Settings
 
 from .conftest import Backend, HashingTextEncoder
 
@@ -80,3 +81,22 @@ def test_variants_without_photos_get_cached_drawings(demo_engine, tmp_path: Path
     mtimes = [Path(p).stat().st_mtime_ns for p in paths]
     product_docs(demo_engine, tmp_path / "renders")
     assert [Path(p).stat().st_mtime_ns for p in paths] == mtimes
+
+
+def test_refresh_reindexes_changed_products_and_drops_gone_ones(backend: Backend, tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'shop.db'}")
+    migrate(engine)
+    load_demo(engine, DemoOptions(seed=4, products=10, users=1))
+    docs = product_docs(engine)
+    index = backend.index(HashingTextEncoder())
+    index.sync(docs)
+    edited, dropped = docs[0].product_id, docs[1].product_id
+    with transaction(engine, write=True) as db:
+        db.get(Product, edited).description = "Shaped like a zeppelin."
+        db.delete(db.get(Product, dropped))
+    settings = Settings(data_dir=tmp_path / "data", llm="none")
+    report = refresh_products(settings, index, engine, [edited, dropped])
+    assert report.embedded == {"products": 1} and report.deleted["products"] == 1
+    assert index.count("products") == 9
+    hits = Searcher(index, ShopCatalog(engine)).search(SearchQuery(text="zeppelin", k=1))
+    assert hits[0].product_id == edited
