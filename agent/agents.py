@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from shopagent.agent.dialogue import Dialogue, DialogueState, PolicySearch, ProductSearch, Understanding
 from shopagent.agent.entities import extract_entities
 from shopagent.agent.intents import ACTIONABLE, IntentClassifier, segments
+from shopagent.agent.store.errors import StoreError
 from shopagent.agent.store.shop import Shop
 from shopagent.agent.turn import TurnEvent, TurnInput, TurnResult
 from shopagent.agent.writer import ReplyWriter
 from shopagent.logs import get_logger, redact
+from shopagent.speech.errors import SpeechError
 
 log = get_logger(__name__)
 
@@ -29,6 +31,10 @@ class InputError(ValueError):
 
     code = "bad_message"
     http_status = 422
+
+
+# Errors a caller can cause: each carries a `code` and an `http_status`; surfaces report them as such.
+CLIENT_ERRORS: tuple[type[Exception], ...] = (InputError, StoreError, SpeechError)
 
 
 @dataclass

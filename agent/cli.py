@@ -88,6 +88,46 @@ def serve(
 
 
 @app.command()
+def chat(
+    voice: Annotated[Optional[Path], typer.Option(help="Send this recording as the first (spoken) turn.")] = None,
+    conversation: Annotated[Optional[str], typer.Option(help="Continue this conversation id.")] = None,
+) -> None:
+    """Talk to the agent in the terminal, on the configured store (Ctrl-D to quit)."""
+    import uuid
+
+    from shopagent.agent.agents import CLIENT_ERRORS
+    from shopagent.agent.build import build_agent
+    from shopagent.agent.turn import TurnInput
+    from shopagent.speech.transcribe import load_recognizer
+
+    settings = _settings()
+    typer.echo("loading the agent ...", err=True)
+    agent = build_agent(settings, recognizer=load_recognizer(settings) if voice else None)
+    conversation = conversation or uuid.uuid4().hex
+    turn: TurnInput | None = TurnInput(conversation, audio=voice.read_bytes()) if voice else None
+    typer.echo(f"conversation {conversation}; type your message (Ctrl-D to quit)", err=True)
+    while True:
+        if turn is None:
+            try:
+                turn = TurnInput(conversation, text=input("you> "))
+            except EOFError:
+                return
+        try:
+            result = agent.handle(turn)
+        except CLIENT_ERRORS as exc:  # bad input: say why and keep the conversation
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        else:
+            if result.transcript:
+                typer.echo(f"you (heard)> {result.transcript}")
+            typer.echo(f"agent> {result.text}")
+            for card in result.cards:
+                typer.echo(f"  [{card.name} · {card.variant} · {card.price}] {card.reason}")
+            if result.awaiting != "none":
+                typer.echo(f"  (awaiting: {result.awaiting})", err=True)
+        turn = None
+
+
+@app.command()
 def prepare() -> None:
     """Do the heavy first-run work (verify and join models, ...) with progress, so `serve` starts fast."""
     from shopagent.agent.prepare import run_preparation

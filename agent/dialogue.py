@@ -294,7 +294,8 @@ class Dialogue:
             self._address_change(state, text, decision, "modify_pending_order_address", {"order_id": order["order_id"]})
         elif what == "payment":
             state.slots["modify"] = "payment"
-            method = self._payment_method(state, text, decision, "to pay for this order", exclude=resolve.original_payment_method(order))
+            method = self._payment_method(state, text, decision, "to pay for this order",
+                                          resolve.original_payment_method(order), exclude_original=True)
             if method is not None:
                 self._preview(state, decision, "modify_pending_order_payment",
                               {"order_id": order["order_id"], "payment_method_id": method})
@@ -330,13 +331,11 @@ class Dialogue:
                     return
                 new_ids.append(variant["item_id"])
             state.slots["new_item_ids"] = new_ids
-        if tool == "return_delivered_order_items":
-            purpose = "for the refund (the original payment method or a gift card)"
-            allowed = [resolve.original_payment_method(order)]
+        original = resolve.original_payment_method(order)
+        if tool == "return_delivered_order_items":  # refunds go to the original method or a gift card
+            method = self._payment_method(state, text, decision, "for the refund", original, refund_only=True)
         else:
-            purpose = "for any price difference"
-            allowed = None
-        method = self._payment_method(state, text, decision, purpose, only=allowed)
+            method = self._payment_method(state, text, decision, "for any price difference", original)
         if method is None:
             return
         args: dict[str, Any] = {"order_id": order["order_id"], "item_ids": state.slots["item_ids"]}
@@ -351,19 +350,21 @@ class Dialogue:
         text: str,
         decision: Decision,
         purpose: str,
+        original: str | None,
         *,
-        only: list[str | None] | None = None,
-        exclude: str | None = None,
+        refund_only: bool = False,
+        exclude_original: bool = False,
     ) -> str | None:
         if "payment_method_id" in state.slots:
             return state.slots["payment_method_id"]
-        methods = list(self._user()["payment_methods"].values())
-        usable = [m for m in methods if m["id"] != exclude and (only is None or m["id"] in only or m["source"] == "gift_card")]
-        said = resolve.payment_method_mentioned(text, usable)
-        if said is None and re.search(r"\b(?:original|same|it was paid|paid with)\b", text, re.I) and only:
-            said = next((m for m in usable if m["id"] in only), None)
+        usable = [
+            m for m in self._user()["payment_methods"].values()
+            if not (exclude_original and m["id"] == original)
+            and (not refund_only or m["id"] == original or m["source"] == "gift_card")
+        ]
+        said = resolve.payment_method_mentioned(text, usable, original)
         if said is None and len(usable) == 1 and state.awaiting == "payment_method":
-            said = usable[0]
+            said = usable[0]  # asked, and there is only one possible answer
         if said is None:
             state.awaiting = "payment_method"
             decision.say("ask_payment", purpose=purpose, methods="; ".join(_method_label(m) for m in usable))

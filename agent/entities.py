@@ -118,7 +118,9 @@ class PersonName:
     last: str | None = None
 
 
-_NAME_CUE = re.compile(r"\b(my name is|my name's|name is|name's|call me|this is|i am|i'm|im|it's|its)\s+", re.IGNORECASE)
+_NAME_CUE = re.compile(
+    r"\b(my name is|my name's|name is|name's|call me|this is|i am|i'm|im|it's|its)\s+", re.IGNORECASE
+)
 _STRONG_CUES = frozenset({"my name is", "my name's", "name is", "name's", "call me"})
 _NOT_NAMES = ENGLISH_STOP_WORDS | {
     "hi", "hello", "hey", "yes", "yeah", "yep", "sure", "ok", "okay", "um", "uh", "thanks", "thank", "just",
@@ -183,7 +185,8 @@ class PaymentMention:
 
 
 _PAYMENT = re.compile(
-    r"(?P<original>\b(?:original|same)\s+(?:payment(?:\s+method)?|card|method|account)|\b(?:card|method|account) i (?:paid|used|bought it)(?: with)?)"
+    r"(?P<original>\b(?:original|same)\s+(?:payment(?:\s+method)?|card|method|account)"
+    r"|\b(?:card|method|account) i (?:paid|used|bought it)(?: with)?)"
     r"|(?P<gift_card>\bgift\s?cards?\b|\bstore credit\b)"
     r"|(?P<paypal>\bpay\s?pal\b)"
     r"|(?P<brand>\bvisa\b|\bmaster\s?card\b|\bamex\b|\bamerican express\b|\bdiscover\b)"
@@ -299,7 +302,9 @@ def find_price_bounds(text: str) -> tuple[float | None, float | None]:
 
 
 _QUANTITY = re.compile(r"(?<![$#.\d])\b(\d{1,2})\s+(?=of (?:them|those|these|the|it|my)\b|[a-z][\w-]{2,})")
-_NOT_QUANTITY_BEFORE = re.compile(r"(?:\b(?:size|number|order|ending(?: in)?|zip|code|under|over|than|to|and|w)|[#$])\s*$")
+_NOT_QUANTITY_BEFORE = re.compile(
+    r"(?:\b(?:size|number|order|ending(?: in)?|zip|code|under|over|than|to|and|w)|[#$])\s*$"
+)
 _PAIR_WORDS = re.compile(r"\b(?:both|a couple of|a pair of)\b")
 
 
@@ -393,12 +398,12 @@ def find_options(text: str, variants: Sequence[Variant]) -> list[OptionMention]:
         for key, value in variant["options"].items():
             values.setdefault(key, set()).add(str(value))
     hits = [hit for key, options in values.items() for hit in _named_values(words, key, options)]
-    hits = [h for h in hits if not any(o.start <= h.start and h.end <= o.end and o.end - o.start > h.end - h.start for o in hits)]
+    hits = [h for h in hits if not any(_inside(h, o) for o in hits)]
     spans: dict[int, dict[str, str]] = {}
     for hit in sorted(hits, key=lambda h: -h.score):
         spans.setdefault(hit.start, {}).setdefault(hit.key, hit.value)
     return [
-        OptionMention(values, _negated(words, start) and not ({"none", "no"} & {v.lower() for v in values.values()}), start)
+        OptionMention(values, _negated(words, start) and not _says_no(values), start)
         for start, values in sorted(spans.items())
     ]
 
@@ -412,10 +417,20 @@ class _Hit:
     score: float  # 1 for the whole value, less for part of it
 
 
+def _says_no(values: Mapping[str, str]) -> bool:
+    """A "none" or "no" value carries its own negation ("no backlight"), which must not rule it out."""
+    return any(v.lower() in ("none", "no") for v in values.values())
+
+
+def _inside(hit: _Hit, other: _Hit) -> bool:
+    """``hit`` lies within the longer ``other`` ("gold" within "rose gold")."""
+    return other.start <= hit.start and hit.end <= other.end and other.end - other.start > hit.end - hit.start
+
+
 def _named_values(words: tuple[str, ...], key: str, options: set[str]) -> list[_Hit]:
     """The values of one key the text names; where two overlap, the better (then longer) one."""
     counts = Counter(t for option in options for t in set(_tokens(option)))
-    hits = [h for option in options if (h := _value_match(words, key, option, counts, len(options)))]
+    hits = [h for option in sorted(options) if (h := _value_match(words, key, option, counts, len(options)))]
     kept: list[_Hit] = []
     for hit in sorted(hits, key=lambda h: (-h.score, h.start - h.end)):
         if all(hit.end <= k.start or k.end <= hit.start for k in kept):
@@ -477,7 +492,7 @@ def rank_variants(text: str, variants: Sequence[Variant]) -> list[VariantMatch]:
     Ties keep the input order.
     """
     mentions = find_options(text, variants)
-    named = named_products(text, {v["name"] for v in variants})
+    named = named_products(text, dict.fromkeys(v["name"] for v in variants))
     ranked = []
     for variant in variants:
         options = variant["options"]
@@ -538,7 +553,7 @@ def parse_search_filters(text: str, variants: Sequence[Variant] = ()) -> SearchF
     in_stock = bool(_IN_STOCK.search(text.lower()))
     if not variants:
         return SearchFilters(None, options=_basic_options(text), in_stock=in_stock, **cents)
-    named = named_products(text, {v["name"] for v in variants})
+    named = named_products(text, dict.fromkeys(v["name"] for v in variants))
     category = max(named, key=named.__getitem__) if named else None
     scope = [v for v in variants if v["name"] == category] if category else list(variants)
     words = set(_tokens(text))

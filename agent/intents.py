@@ -320,7 +320,9 @@ class IntentClassifier:
         return classifier
 
     @classmethod
-    def load_or_train(cls, settings: Settings, encoder: Encoder | None = None, progress: bool = False) -> "IntentClassifier":
+    def load_or_train(
+        cls, settings: Settings, encoder: Encoder | None = None, progress: bool = False
+    ) -> "IntentClassifier":
         """The classifier for the bundled training data: loaded from disk, or trained and saved once."""
         if encoder is None:
             from shopagent.fusion.text import TextEncoder
@@ -391,7 +393,10 @@ def evaluate(classifier: IntentClassifier, texts: Sequence[str], labels: Sequenc
         macro_f1=float(f1[present].mean()) if present.any() else 0.0,
         oos_precision=float(precision[oos]),
         oos_recall=float(recall[oos]),
-        per_label={label: (float(p), float(r), float(f), int(n)) for label, p, r, f, n in zip(order, precision, recall, f1, support)},
+        per_label={
+            label: (float(p), float(r), float(f), int(n))
+            for label, p, r, f, n in zip(order, precision, recall, f1, support)
+        },
         confusion=confusion_matrix(truth, predicted, labels=names),
         errors=[(t, Intent(y), p) for t, y, p in zip(texts, truth, predictions) if y != str(p.label)],
     )

@@ -34,7 +34,6 @@ def register_warmup(runtime: Runtime) -> None:
     runtime.add_step("search", partial(_open_search, settings))  # after "store": indexes its catalog
     runtime.add_step("speech:recognizer", partial(_load_recognizer, settings))
     runtime.add_step("intents", partial(_load_intents, settings))
-    runtime.add_step("intents", partial(_load_intents, settings))
     runtime.add_step("agent", partial(_build_agent, runtime))  # last: composes the steps above
 
 
@@ -69,13 +68,6 @@ def _build_agent(runtime: Runtime) -> object:
         searcher=parts.get("search"),
         recognizer=parts.get("speech:recognizer"),
     )
-
-
-def _load_intents(settings: Settings) -> object:
-    """Load the intent classifier, training it once (about a minute) when its data changed."""
-    from shopagent.agent.intents import IntentClassifier  # imports scikit-learn and the text encoder
-
-    return IntentClassifier.load_or_train(settings)
 
 
 def run_preparation(settings: Settings) -> Runtime:

@@ -43,9 +43,9 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            _redact_event,  # before the timestamp, which would look like a phone number
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso"),
-            _redact_event,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

@@ -141,9 +141,11 @@ class FusionModel(nn.Module):
         if config.kind == "attention":
             h = config.attention_hidden
             # Additive attention: the context (per channel: its direction, how consistent it is, and
-            # how many elements it has), the product, and the channel cosines each map into h.
-            self.att_context = nn.Linear(n * (config.dim + 2), h)
-            self.att_item = nn.Linear(n * config.dim, h, bias=False)
+            # how many elements it has), the product, and the channel cosines each map into h. Both
+            # context and product also give the agreement of their text and image embeddings, which
+            # the catalog self-supervision makes high when a text describes what its picture shows.
+            self.att_context = nn.Linear(n * (config.dim + 2) + 1, h)
+            self.att_item = nn.Linear(n * config.dim + 1, h, bias=False)
             self.att_scores = nn.Linear(n, h, bias=False)
             self.att_out = nn.Linear(h, n)
             # Starting from zero, attention begins as a fixed mix and departs from it only where the
@@ -218,7 +220,9 @@ class FusionModel(nn.Module):
             return torch.softmax(self.mix, dim=0).expand(users, num_items, n)
         if self.config.kind != "attention":
             return torch.ones_like(channel)
-        context_part = self.att_context(torch.cat(contexts + strengths, dim=1))  # (users, h)
-        item_part = self.att_item(torch.cat(items, dim=1))  # (items, h)
+        context_agreement = (contexts[0] * contexts[1]).sum(dim=1, keepdim=True)
+        item_agreement = (items[0] * items[1]).sum(dim=1, keepdim=True)
+        context_part = self.att_context(torch.cat([*contexts, *strengths, context_agreement], dim=1))  # (users, h)
+        item_part = self.att_item(torch.cat([*items, item_agreement], dim=1))  # (items, h)
         hidden = torch.tanh(context_part[:, None] + item_part[None] + self.att_scores(channel))
         return torch.softmax(self.att_out(hidden), dim=-1)

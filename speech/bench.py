@@ -12,10 +12,12 @@ Whisper's ``EnglishTextNormalizer``. The 95% interval is a bootstrap over uttera
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -96,10 +98,16 @@ def synthesized_clips(settings: Settings, count: int, piper: bool) -> list[Clip]
     return clips
 
 
-def score_text(text: str) -> str:
+@cache
+def _english_normalizer() -> Callable[[str], str]:
     from whisper.normalizers import EnglishTextNormalizer
 
-    return EnglishTextNormalizer()(normalize_spoken(text))
+    return EnglishTextNormalizer()
+
+
+def score_text(text: str) -> str:
+    """The WER view of a text: spoken forms written out, then Whisper's English normalization."""
+    return _english_normalizer()(normalize_spoken(text))
 
 
 def errors_and_words(reference: str, hypothesis: str) -> tuple[int, int]:
@@ -172,26 +180,28 @@ def build_systems(settings: Settings, ablations: bool) -> list[System]:
 
 
 def run_systems(systems: list[System], clips: list[Clip], echo: Callable[[str], None]) -> list[SystemResult]:
-    results = []
+    """Every system on every clip, interleaved clip by clip, so load changes on a shared machine hit all
+    systems alike."""
     for system in systems:
         system.run(clips[0])  # warm-up: first-call allocations are not what a running service pays
-        result = SystemResult(system.name, system.description)
-        for clip in clips:
+    results = [SystemResult(system.name, system.description) for system in systems]
+    for i, clip in enumerate(clips, start=1):
+        for system, result in zip(systems, results, strict=True):
             started = time.perf_counter()
             result.hypotheses.append(system.run(clip))
             result.seconds.append(time.perf_counter() - started)
-        echo(f"  {system.name:<12} done in {sum(result.seconds):6.1f} s")
-        results.append(result)
+        if i % 10 == 0 or i == len(clips):
+            echo(f"  {i}/{len(clips)} clips")
     return results
 
 
 def summarize(result: SystemResult, clips: list[Clip], reference: SystemResult) -> dict:
-    pairs = [errors_and_words(c.text, h) for c, h in zip(clips, result.hypotheses)]
+    pairs = [errors_and_words(c.text, h) for c, h in zip(clips, result.hypotheses, strict=True)]
     wer, lo, hi = wer_interval(pairs)
     seconds, durations = np.array(result.seconds), np.array([c.duration for c in clips])
     short = durations <= 10.0
     mid = (durations >= 3.0) & (durations <= 6.0)
-    targets = [(c, h) for c, h in zip(clips, result.hypotheses) if _ID_OR_EMAIL.search(c.text)]
+    targets = [(c, h) for c, h in zip(clips, result.hypotheses, strict=True) if _ID_OR_EMAIL.search(c.text)]
     exact = sum(all(t.lower() in h.lower() for t in _ID_OR_EMAIL.findall(c.text)) for c, h in targets)
     return dict(
         name=result.name, description=result.description, wer=wer, wer_low=lo, wer_high=hi,
@@ -225,7 +235,8 @@ def goals(rows: list[dict]) -> list[str]:
          f"{default['speedup_short']:.2f}×"),
         (default["wer"] <= ref["wer_high"], f"default WER {100 * default['wer']:.2f}% ≤ reference upper bound "
          f"{100 * ref['wer_high']:.2f}%"),
-        (default["p50_3_6s"] < 0.6, f"end-of-audio → text p50 for 3–6 s clips < 0.6 s: {default['p50_3_6s']:.3f} s"),
+        (default["p50_3_6s"] < 0.6, f"end-of-audio → text p50 for 3–6 s clips < 0.6 s: "
+         f"{default['p50_3_6s']:.3f} s"),
     ]
     return [("PASS " if ok else "FAIL ") + text for ok, text in checks]
 
@@ -247,7 +258,10 @@ def run_bench(settings: Settings, *, synth_count: int = 72, piper: bool = True, 
          + ", ".join(f"{k} {v}" for k, v in sorted(sources.items())))
     echo(f"loading models ({settings.asr_model}, {threads} threads) ...")
     systems = build_systems(settings, ablations)
+    load_before = os.getloadavg()
     results = run_systems(systems, clips, echo)
+    # Timings mean little on a machine that other jobs keep busy: say how busy it was.
+    load = f"1-min load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after ({os.cpu_count()} cores)"
     rows = [summarize(r, clips, results[0]) for r in results]
     table = format_table(rows)
     echo("")
@@ -258,7 +272,8 @@ def run_bench(settings: Settings, *, synth_count: int = 72, piper: bool = True, 
     echo("")
     for line in goals(rows):
         echo(line)
-    report = dict(rows=rows, goals=goals(rows), clips=len(clips), sources=sources, threads=threads,
+    echo(load)
+    report = dict(rows=rows, goals=goals(rows), load=load, clips=len(clips), sources=sources, threads=threads,
                   model=settings.asr_model, table=table,
                   per_clip=[dict(id=c.id, source=c.source, duration=round(c.duration, 2), text=c.text,
                                  **{r.name: [r.hypotheses[i], round(r.seconds[i], 3)] for r in results})

@@ -160,7 +160,7 @@ def _split_fused(put: Callable[[str, np.ndarray], None], prefix: str, param: str
     """CT2 fuses q,k,v (self-attention) or k,v (cross-attention) rows; Whisper's key has no bias."""
     parts = ("query", "key", "value") if prefix.endswith(".attn") else ("key", "value")
     chunks = np.split(value, len(parts))
-    for part, chunk in zip(parts, chunks):
+    for part, chunk in zip(parts, chunks, strict=True):
         if param == "bias" and part == "key":
             if np.any(chunk):
                 raise ConversionError(f"{ct2_name}: non-zero key bias cannot be represented in openai-whisper")

@@ -76,8 +76,9 @@ class TurnStream:
             samples = np.asarray(chunk)
         samples = samples.reshape(-1, self.channels)
         self._last_feed = self.clock()
-        audio = np.concatenate([self._pending, self._resample.pcm(samples, self.sample_rate)])
-        probs = self._probs(audio)
+        new = self._resample.pcm(samples, self.sample_rate)
+        probs = self._probs(new)  # it buffers partial windows exactly as self._pending does
+        audio = np.concatenate([self._pending, new])
         self._pending = audio[probs.size * WINDOW :]
         events: list[TurnEvent] = []
         for i, prob in enumerate(probs):

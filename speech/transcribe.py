@@ -20,14 +20,15 @@ from shopagent.settings import Settings, get_settings
 from shopagent.speech.audio import SAMPLE_RATE, decode_audio
 from shopagent.speech.backends import (
     BACKENDS,
+    POSITIONS_PER_S,
+    WINDOW_S,
     DecodeOptions,
     Decoded,
     Recognizer,
     Segment,
-    WINDOW_S,
     audio_ctx_for,
 )
-from shopagent.speech.errors import NoSpeech
+from shopagent.speech.errors import AudioTooLong, EmptyAudio, NoSpeech
 from shopagent.speech.normalize import normalize_spoken
 from shopagent.speech.vad import VadConfig, speech_span
 
@@ -87,8 +88,10 @@ def load_recognizer(settings: Settings | None = None, *, model: str | None = Non
     with _recognizers_lock:
         if key not in _recognizers:
             recognizer = BACKENDS[backend](model, settings)
-            # First calls pay for kernel selection and allocation; pay it at load, not on a user.
+            # First calls pay for kernel selection, allocation and imports (the normalizer pulls in
+            # whisper and torch); pay them at load, not on a user's first question.
             recognizer.decode(np.zeros(SAMPLE_RATE, np.float32), DecodeOptions(audio_ctx=100))
+            normalize_spoken("one two three")
             _recognizers[key] = recognizer
         return _recognizers[key]
 
@@ -117,7 +120,12 @@ def transcribe(audio: bytes | np.ndarray, *, settings: Settings | None = None,
                                max_bytes=settings.max_upload_bytes)
         lap("decode")
     else:
-        samples = np.asarray(audio, np.float32)
+        samples = np.asarray(audio, np.float32).reshape(-1)
+        if samples.size == 0:
+            raise EmptyAudio("no audio samples")
+        if samples.size > settings.max_audio_seconds * SAMPLE_RATE:
+            raise AudioTooLong(f"{samples.size / SAMPLE_RATE:.1f} s of audio; the limit is "
+                               f"{settings.max_audio_seconds:g} s")
     start, end = 0, samples.size
     if options.vad:
         span = speech_span(samples, VadConfig())
@@ -160,10 +168,11 @@ def build_prompt(options: TranscribeOptions) -> str | None:
 def _decode(recognizer: Recognizer, speech: np.ndarray, options: TranscribeOptions) -> Decoded:
     """Decode with a short encoder window; redo at full context if the short window produced a loop."""
     seconds = speech.size / SAMPLE_RATE
-    short = options.short_context and seconds < WINDOW_S
+    ctx = audio_ctx_for(seconds, options.context_margin_s, options.min_context_s)
+    short = options.short_context and ctx < WINDOW_S * POSITIONS_PER_S
     decode_options = DecodeOptions(
         language=options.language, prompt=build_prompt(options), beam_size=options.beam_size,
-        audio_ctx=audio_ctx_for(seconds, options.context_margin_s, options.min_context_s) if short else None,
+        audio_ctx=ctx if short else None,
         max_tokens=min(math.ceil(options.max_tokens_per_s * seconds) + 10, 224),  # 224: Whisper's cap
     )
     decoded = recognizer.decode(speech, decode_options)

@@ -2,7 +2,9 @@
 
 import tomllib
 
-from conftest import REPO
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_every_package_folder_is_listed() -> None:

@@ -10,16 +10,11 @@ from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from shopagent import __version__
-from shopagent.agent.agents import InputError
+from shopagent.agent.agents import CLIENT_ERRORS
 from shopagent.agent.api.routes import chatwoot, conversations, health, openai_compat, voice, widget
 from shopagent.agent.prepare import register_warmup
 from shopagent.agent.runtime import Runtime
-from shopagent.agent.store.errors import StoreError
 from shopagent.settings import Settings, get_settings
-from shopagent.speech.errors import SpeechError
-
-# Errors a caller can cause carry their own `code` and `http_status`; they become a JSON 4xx.
-CLIENT_ERRORS: tuple[type[Exception], ...] = (InputError, StoreError, SpeechError)
 
 
 def create_app(settings: Settings | None = None, *, warm_up: bool = True) -> FastAPI:

@@ -327,8 +327,9 @@ def transfer_to_human_agents(ctx: Context, summary: str) -> str:
 
 @_tool("change")
 def cancel_pending_order(ctx: Context, order_id: str, reason: str) -> Change:
-    """Cancel a pending order; reason 'no longer needed' or 'ordered by mistake'. Everything paid is
-    refunded to the method it came from: gift cards at once, other methods in a few business days."""
+    """Cancel a pending order for one of the policy's cancel reasons (τ²: 'no longer needed' or
+    'ordered by mistake'). Everything paid is refunded to the method it came from: gift cards at once,
+    other methods in a few business days."""
     order = _get_order(ctx, order_id)
     policy = ctx.policy
     if order.status not in policy.cancellable_statuses:

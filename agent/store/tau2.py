@@ -244,7 +244,8 @@ def export_tau2(engine: Engine) -> dict[str, dict[str, Any]]:
 
         products, variants = rows(Product)[""], rows(Variant, "product_id")
         users, methods = rows(User)[""], rows(PaymentMethod, "user_id")
-        orders, children = rows(Order)[""], {name: rows(model, "order_id") for name, model in _ORDER_CHILDREN.items()}
+        orders = rows(Order)[""]
+        children = {name: rows(model, "order_id") for name, model in _ORDER_CHILDREN.items()}
     order_ids: dict[str, list[str]] = defaultdict(list)
     for order in orders:
         order_ids[order.user_id].append(order.order_id)

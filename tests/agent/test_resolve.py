@@ -29,6 +29,7 @@ def test_items_by_product_name_and_head_noun(db: dict) -> None:
     assert sorted(i["name"] for i in chosen) == ["Headphones", "Smart Watch", "Vacuum Cleaner"]
     assert resolve.items_mentioned("the thermostat", order["items"])[0]["item_id"] == "4983901480"
     assert resolve.items_mentioned("my t-shirts", order["items"]) == []
+    assert resolve.items_mentioned("the order with the thermostat.", order["items"])[0]["name"] == "Smart Thermostat"
 
 
 def test_variant_choice_follows_asked_options(db: dict) -> None:
@@ -46,18 +47,27 @@ def test_variant_choice_follows_asked_options(db: dict) -> None:
     assert resolve.choose_variant("a different one please", thermostat, variants) is None
 
 
-def test_payment_method_by_kind_brand_and_digits() -> None:
+def test_payment_method_by_kind_brand_digits_and_original() -> None:
     methods = [
         {"id": "credit_card_1", "source": "credit_card", "brand": "visa", "last_four": "1234"},
         {"id": "credit_card_2", "source": "credit_card", "brand": "mastercard", "last_four": "9876"},
         {"id": "gift_card_1", "source": "gift_card", "balance": 40.0},
         {"id": "paypal_1", "source": "paypal"},
     ]
-    assert resolve.payment_method_mentioned("my visa please", methods)["id"] == "credit_card_1"
-    assert resolve.payment_method_mentioned("the card ending 9876", methods)["id"] == "credit_card_2"
-    assert resolve.payment_method_mentioned("put it on the gift card", methods)["id"] == "gift_card_1"
-    assert resolve.payment_method_mentioned("PayPal", methods)["id"] == "paypal_1"
-    assert resolve.payment_method_mentioned("my credit card", methods) is None  # two cards: ambiguous
+    said = lambda text: (resolve.payment_method_mentioned(text, methods, "credit_card_2") or {}).get("id")  # noqa: E731
+    assert said("my visa please") == "credit_card_1"
+    assert said("the card ending in nine eight seven six") == "credit_card_2"
+    assert said("put it on the gift card") == "gift_card_1"
+    assert said("PayPal") == "paypal_1"
+    assert said("the original payment method") == "credit_card_2"
+    assert said("my credit card") is None  # two cards: ambiguous, the dialogue asks
+
+
+def test_all_items_except() -> None:
+    items = [{"item_id": str(i), "name": n, "options": {}} for i, n in enumerate(["Desk Lamp", "Coffee Maker", "Water Bottle"])]
+    assert [i["name"] for i in resolve.chosen_items("return everything except the coffee maker", items)] == ["Desk Lamp", "Water Bottle"]
+    assert len(resolve.chosen_items("all of the items please", items)) == 3
+    assert [i["name"] for i in resolve.chosen_items("just the lamp.", items)] == ["Desk Lamp"]
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,9 @@ def test_vectors_are_unit_length_float32(encoder: TextEncoder) -> None:
         ("a laptop with lots of memory", "notebook computer with 32GB RAM", "a garden hose"),
     ],
 )
-def test_paraphrase_ranks_above_unrelated_text(encoder: TextEncoder, query: str, paraphrase: str, unrelated: str) -> None:
+def test_paraphrase_ranks_above_unrelated_text(
+    encoder: TextEncoder, query: str, paraphrase: str, unrelated: str
+) -> None:
     q, p, u = encoder.encode([query, paraphrase, unrelated])
     assert q @ p > q @ u + 0.15
 

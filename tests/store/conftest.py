@@ -97,7 +97,7 @@ class Databases:
         name = f"t_{uuid.uuid4().hex[:12]}"
         if self._admin is None:
             if template:
-                shutil.copyfile(self._url(template).removeprefix("sqlite:///"), self._url(name).removeprefix("sqlite:///"))
+                shutil.copyfile(self._path(template), self._path(name))
         else:
             with self._admin.connect() as conn:
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
@@ -106,10 +106,13 @@ class Databases:
     def url(self, name: str) -> str:
         return self._url(name)
 
+    def _path(self, name: str) -> str:
+        return self._url(name).removeprefix("sqlite:///")
+
     def drop(self, name: str) -> None:
         if self._admin is None:
             for suffix in ("", "-wal", "-shm"):
-                Path(self._url(name).removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+                Path(f"{self._path(name)}{suffix}").unlink(missing_ok=True)
         else:
             with self._admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -123,7 +126,7 @@ class Databases:
             build(engine)
             engine.dispose()  # a PostgreSQL template must have no open connections
             if self._admin is None:
-                shutil.move(self.url(created).removeprefix("sqlite:///"), self.url(name).removeprefix("sqlite:///"))
+                shutil.move(self._path(created), self._path(name))
             else:
                 with self._admin.connect() as conn:
                     conn.exec_driver_sql(f'ALTER DATABASE "{created}" RENAME TO "{name}"')

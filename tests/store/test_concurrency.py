@@ -54,7 +54,8 @@ def test_double_confirmation_applies_once(shop: Shop, world: World) -> None:
     assert sum(isinstance(r, dict) for r in results) == 1
     assert all(isinstance(r, ConfirmationUsed) for r in results if not isinstance(r, dict))
     final = export_tau2(shop.engine)
-    assert [p["transaction_type"] for p in final["orders"][order["order_id"]]["payment_history"]] == ["payment", "refund"]
+    history = final["orders"][order["order_id"]]["payment_history"]
+    assert [p["transaction_type"] for p in history] == ["payment", "refund"]
     card = world.owner(order)["payment_methods"][paid["payment_method_id"]]
     assert _balance(shop, order["user_id"], card["id"]) == round(card["balance"] + paid["amount"], 2)
 
@@ -62,7 +63,8 @@ def test_double_confirmation_applies_once(shop: Shop, world: World) -> None:
 def test_concurrent_replays_of_one_key_return_one_result(shop: Shop, world: World) -> None:
     order = _gift_card_paid_pending(world)
     session = login(shop, world.owner(order))
-    token = session.preview("cancel_pending_order", {"order_id": order["order_id"], "reason": "ordered by mistake"}).token
+    args = {"order_id": order["order_id"], "reason": "ordered by mistake"}
+    token = session.preview("cancel_pending_order", args).token
     tabs = [shop.session(session.conversation_id) for _ in range(3)]
 
     results = race(*(lambda s=s: s.confirm(token, "same-key") for s in tabs))

@@ -147,7 +147,8 @@ def test_loaded_demo_store_serves_customers(empty_engine: Engine, clock: Clock) 
     shop = Shop(empty_engine, clock=clock)
     assert shop.policy == DEMO_POLICY
     exported = export_tau2(empty_engine)
-    orders = [o for o in generate(replace(OPTIONS, products=60, users=80))["orders"].values() if o["status"] == "delivered"]
+    generated = generate(replace(OPTIONS, products=60, users=80))["orders"].values()
+    orders = [o for o in generated if o["status"] == "delivered"]
     recent = next(o for o in orders if (clock.now - o["delivered_at"]).days < 30)
     old = next(o for o in orders if (clock.now - o["delivered_at"]).days > 30)
     for order, allowed in ((recent, True), (old, False)):

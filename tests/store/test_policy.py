@@ -65,7 +65,8 @@ def test_cancel_reasons_come_from_the_policy(shop: Shop, world: World) -> None:
     order = world.order("pending")
     session = login(shop, world.owner(order))
     args = {"order_id": order["order_id"], "reason": "no longer needed"}
-    assert_refused(shop.engine, lambda: session.preview("cancel_pending_order", args), PolicyViolation, "Invalid reason")
+    preview = lambda: session.preview("cancel_pending_order", args)  # noqa: E731
+    assert_refused(shop.engine, preview, PolicyViolation, "Invalid reason")
     result = apply(session, "cancel_pending_order", order_id=order["order_id"], reason="changed my mind")
     assert (result["status"], result["cancel_reason"]) == ("cancelled", "changed my mind")
     assert "'changed my mind'" in policy_text(shop.policy)
@@ -75,7 +76,8 @@ def test_cancellable_statuses_come_from_the_policy(shop: Shop, world: World) -> 
     _use(shop, replace(TAU2_POLICY, cancellable_statuses=("pending", "processed")))
     processed, delivered = world.order("processed"), world.order("delivered")
     session = login(shop, world.owner(processed))
-    assert apply(session, "cancel_pending_order", order_id=processed["order_id"], reason="ordered by mistake")["status"] == "cancelled"
+    result = apply(session, "cancel_pending_order", order_id=processed["order_id"], reason="ordered by mistake")
+    assert result["status"] == "cancelled"
     session = login(shop, world.owner(delivered))
     args = {"order_id": delivered["order_id"], "reason": "ordered by mistake"}
     reason = "Non-pending or processed order cannot be cancelled"
@@ -90,9 +92,16 @@ def test_modified_items_take_their_own_variant_unless_the_benchmark_quirk_is_on(
 
     def alternatives(item: dict) -> list[tuple[str, dict]]:
         variants = world.product(item["product_id"])["variants"]
-        return [(i, v) for i, v in variants.items() if v["available"] and i != item["item_id"] and v["price"] != item["price"]]
+        return [
+            (i, v)
+            for i, v in variants.items()
+            if v["available"] and i != item["item_id"] and v["price"] != item["price"]
+        ]
 
-    order = world.order("pending", lambda o: len({i["product_id"] for i in o["items"]}) >= 2 and all(alternatives(i) for i in o["items"]))
+    def suitable(order: dict) -> bool:
+        return len({i["product_id"] for i in order["items"]}) >= 2 and all(alternatives(i) for i in order["items"])
+
+    order = world.order("pending", suitable)
     items = order["items"][:2]
     new = [alternatives(i)[0] for i in items]
     session = login(shop, world.owner(order))

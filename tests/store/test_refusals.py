@@ -130,7 +130,7 @@ def test_a_modified_order_cannot_be_modified_or_cancelled_again(shop: Shop, worl
     assert apply(session, "modify_pending_order_items", **args, new_item_ids=[new[0]])["status"] == (
         "pending (item modified)"
     )
-    again = {"order_id": order["order_id"], "item_ids": [new[0]], "new_item_ids": [item["item_id"]], "payment_method_id": method}
+    again = dict(args, item_ids=[new[0]], new_item_ids=[item["item_id"]])
     engine = shop.engine
     reason = "Non-pending order cannot be modified"
     assert_refused(engine, lambda: session.preview("modify_pending_order_items", again), InvalidStatus, reason)
@@ -138,8 +138,9 @@ def test_a_modified_order_cannot_be_modified_or_cancelled_again(shop: Shop, worl
     assert_refused(engine, lambda: session.preview("cancel_pending_order", _cancel_args(order)), InvalidStatus, reason)
 
 
-def _item_change(world: World, new_item: str | None = None, where=lambda item, product: True) -> tuple[dict, dict]:
-    """A pending order and modify-items arguments for its first item matching ``where``."""
+def _item_change(world: World, where=lambda item, product: True) -> tuple[dict, dict, dict]:
+    """A pending order, its first item (with its product) matching ``where``, and modify-items
+    arguments that change that item into itself (tests then pick the new item)."""
     for order in world.orders("pending"):
         for item in order["items"]:
             product = world.product(item["product_id"])
@@ -147,48 +148,55 @@ def _item_change(world: World, new_item: str | None = None, where=lambda item, p
                 args = {
                     "order_id": order["order_id"],
                     "item_ids": [item["item_id"]],
-                    "new_item_ids": [new_item or item["item_id"]],
+                    "new_item_ids": [item["item_id"]],
                     "payment_method_id": order["payment_history"][0]["payment_method_id"],
                 }
-                return order, args
+                return order, product, args
     raise LookupError("no such order in the τ² data")
 
 
 def test_unavailable_variant(shop: Shop, world: World) -> None:
-    order, args = _item_change(world, where=lambda item, p: any(not v["available"] for v in p["variants"].values()))
-    product = world.product(order["items"][[i["item_id"] for i in order["items"]].index(args["item_ids"][0])]["product_id"])
+    order, product, args = _item_change(world, lambda item, p: not all(v["available"] for v in p["variants"].values()))
     args["new_item_ids"] = [next(i for i, v in product["variants"].items() if not v["available"])]
     session = login(shop, world.owner(order))
     reason = f"New item {args['new_item_ids'][0]} not found or available"
-    assert_refused(shop.engine, lambda: session.preview("modify_pending_order_items", args), PolicyViolation, reason)
+    preview = lambda: session.preview("modify_pending_order_items", args)  # noqa: E731
+    assert_refused(shop.engine, preview, PolicyViolation, reason)
 
 
 def test_variant_of_a_different_product(shop: Shop, world: World) -> None:
-    order, args = _item_change(world)
-    other = next(p for p in world.data["products"].values() if p["product_id"] != order["items"][0]["product_id"])
-    args["new_item_ids"] = [next(i for i, v in other["variants"].items() if v["available"])]
+    def elsewhere(product_id: str) -> str:
+        other = next(p for p in world.data["products"].values() if p["product_id"] != product_id)
+        return next(i for i, v in other["variants"].items() if v["available"])
+
+    order, product, args = _item_change(world)
+    args["new_item_ids"] = [elsewhere(product["product_id"])]
     session = login(shop, world.owner(order))
-    assert_refused(shop.engine, lambda: session.preview("modify_pending_order_items", args), NotFound, "Variant not found")
-    exchange = world.order("delivered")
-    session = login(shop, world.owner(exchange))
+    preview = lambda: session.preview("modify_pending_order_items", args)  # noqa: E731
+    assert_refused(shop.engine, preview, NotFound, "Variant not found")
+
+    delivered = world.order("delivered")
+    item = delivered["items"][0]
     args = {
-        "order_id": exchange["order_id"],
-        "item_ids": [exchange["items"][0]["item_id"]],
-        "new_item_ids": [next(i for p in world.data["products"].values() if p["product_id"] != exchange["items"][0]["product_id"] for i in p["variants"])],
-        "payment_method_id": exchange["payment_history"][0]["payment_method_id"],
+        "order_id": delivered["order_id"],
+        "item_ids": [item["item_id"]],
+        "new_item_ids": [elsewhere(item["product_id"])],
+        "payment_method_id": delivered["payment_history"][0]["payment_method_id"],
     }
-    assert_refused(shop.engine, lambda: session.preview("exchange_delivered_order_items", args), NotFound, "Variant not found")
+    session = login(shop, world.owner(delivered))
+    preview = lambda: session.preview("exchange_delivered_order_items", args)  # noqa: E731
+    assert_refused(shop.engine, preview, NotFound, "Variant not found")
 
 
 def test_same_item_is_not_a_modification(shop: Shop, world: World) -> None:
-    order, args = _item_change(world)  # new item = old item
+    order, _, args = _item_change(world)
     session = login(shop, world.owner(order))
     reason = "The new item id should be different from the old item id"
     assert_refused(shop.engine, lambda: session.preview("modify_pending_order_items", args), PolicyViolation, reason)
 
 
 def test_item_not_in_the_order(shop: Shop, world: World) -> None:
-    order, args = _item_change(world)
+    order, _, args = _item_change(world)
     args["item_ids"] = args["item_ids"] * 9  # more copies than the order holds
     args["new_item_ids"] = args["new_item_ids"] * 9
     session = login(shop, world.owner(order))
@@ -208,14 +216,16 @@ def test_insufficient_gift_card_balance(shop: Shop, world: World) -> None:
     session = login(shop, world.owner(order))
     args = {"order_id": order["order_id"], "payment_method_id": card["id"]}
     reason = "Insufficient gift card balance to pay for the order"
-    assert_refused(shop.engine, lambda: session.preview("modify_pending_order_payment", args), InsufficientBalance, reason)
+    preview = lambda: session.preview("modify_pending_order_payment", args)  # noqa: E731
+    assert_refused(shop.engine, preview, InsufficientBalance, reason)
 
 
 def test_invalid_cancel_reason(shop: Shop, world: World) -> None:
     order = world.order("pending")
     session = login(shop, world.owner(order))
     args = {"order_id": order["order_id"], "reason": "found it cheaper elsewhere"}
-    assert_refused(shop.engine, lambda: session.preview("cancel_pending_order", args), PolicyViolation, "Invalid reason")
+    preview = lambda: session.preview("cancel_pending_order", args)  # noqa: E731
+    assert_refused(shop.engine, preview, PolicyViolation, "Invalid reason")
 
 
 def test_refund_must_go_to_original_method_or_a_gift_card(shop: Shop, world: World) -> None:
@@ -226,7 +236,8 @@ def test_refund_must_go_to_original_method_or_a_gift_card(shop: Shop, world: Wor
 
     order = world.order("delivered", has_other_non_gift_method)
     paid = order["payment_history"][0]["payment_method_id"]
-    other = next(m for m in world.owner(order)["payment_methods"].values() if m["id"] != paid and m["source"] != "gift_card")
+    methods = world.owner(order)["payment_methods"].values()
+    other = next(m for m in methods if m["id"] != paid and m["source"] != "gift_card")
     session = login(shop, world.owner(order))
     args = {"order_id": order["order_id"], "item_ids": [order["items"][0]["item_id"]], "payment_method_id": other["id"]}
     reason = "Payment method should be the original payment method"
@@ -244,9 +255,9 @@ def cancellation(shop: Shop, world: World):
 
 def test_change_without_confirmation(shop: Shop, cancellation) -> None:
     session, args = cancellation
-    call = lambda token: lambda: session.call("cancel_pending_order", args, confirmation=token, idempotency_key="k")  # noqa: E731
-    assert_refused(shop.engine, call(None), ConfirmationRequired)
-    assert_refused(shop.engine, call("never-issued-token"), ConfirmationRequired)
+    for token in (None, "never-issued-token"):
+        call = lambda t=token: session.call("cancel_pending_order", args, confirmation=t, idempotency_key="k")  # noqa: E731
+        assert_refused(shop.engine, call, ConfirmationRequired)
     assert_refused(shop.engine, lambda: session.confirm("never-issued-token", "k"), ConfirmationRequired)
 
 
