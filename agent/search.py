@@ -113,8 +113,8 @@ class ShopCatalog:
             stmt = stmt.where(Variant.product_id.in_(list(product_ids)))
         # SQL narrows; SearchFilters decides (exact option matching happens in Python on few rows).
         if filters.category is not None:
-            category = func.lower(func.coalesce(Product.category, Product.name))
-            stmt = stmt.where(category == filters.category.strip().lower())
+            wanted = filters.category.strip().lower()
+            stmt = stmt.where(or_(func.lower(Product.category) == wanted, func.lower(Product.name) == wanted))
         if filters.min_price_cents is not None:
             stmt = stmt.where(Variant.price_cents >= filters.min_price_cents)
         if filters.max_price_cents is not None:
@@ -125,7 +125,7 @@ class ShopCatalog:
         with transaction(self.engine) as db:
             for variant, category, name in db.execute(stmt):
                 record = _variant_record(variant)
-                if filters.matches_product(category or name) and filters.matches_variant(record):
+                if filters.matches_product(category, name) and filters.matches_variant(record):
                     found.setdefault(variant.product_id, []).append(record)
         return found
 

@@ -12,7 +12,7 @@ changed products and deletes the ones gone; ``shopagent index`` rebuilds from sc
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -136,19 +136,19 @@ class CatalogIndex:
         return encoder
 
     def query(
-        self, kind: Kind, vector: np.ndarray, n: int, product_ids: Iterable[str] | None = None
+        self, kind: Kind, vector: np.ndarray, n: int, product_ids: Collection[str] | None = None
     ) -> list[Row]:
-        """The ``n`` records nearest to ``vector``, best first; only ``product_ids``' records if given."""
-        where = None
-        if product_ids is not None:
-            ids = sorted(product_ids)
-            if not ids:
-                return []
-            where = {"product_id": ids[0]} if len(ids) == 1 else {"product_id": {"$in": ids}}
+        """The ``n`` records nearest to ``vector`` by HNSW, best first; only ``product_ids``' if given.
+
+        Chroma's filtered HNSW search can miss records when few are allowed and they lie far from
+        the query; rank small candidate sets with :meth:`rank_exactly` instead.
+        """
+        if product_ids is not None and not product_ids:
+            return []
         result = self.collections[kind].query(
             query_embeddings=np.asarray(vector, dtype=np.float32)[None, :],
             n_results=max(1, n),
-            where=where,
+            where=None if product_ids is None else _of_products(product_ids),
             include=["distances", "metadatas"],
         )
         return [
@@ -156,6 +156,23 @@ class CatalogIndex:
             for record_id, distance, meta in zip(
                 result["ids"][0], result["distances"][0], result["metadatas"][0], strict=True
             )
+        ]
+
+    def rank_exactly(self, kind: Kind, vector: np.ndarray, product_ids: Collection[str]) -> list[Row]:
+        """Every record of ``product_ids``, ranked by exact cosine similarity to ``vector``."""
+        if not product_ids:
+            return []
+        found = self.collections[kind].get(
+            where=_of_products(product_ids), include=["embeddings", "metadatas"]
+        )
+        if not found["ids"]:
+            return []
+        vectors = np.asarray(found["embeddings"], dtype=np.float32)
+        query = np.asarray(vector, dtype=np.float32)
+        scores = vectors @ query / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query) + 1e-12)
+        return [
+            Row(found["ids"][i], found["metadatas"][i]["product_id"], float(scores[i]), found["metadatas"][i])
+            for i in np.argsort(-scores)
         ]
 
     def passages(self, vector: np.ndarray, k: int) -> list[PassageHit]:
@@ -307,6 +324,11 @@ class CatalogIndex:
             if len(page["ids"]) < _PAGE:
                 return
             offset += _PAGE
+
+
+def _of_products(product_ids: Collection[str]) -> dict[str, Any]:
+    ids = sorted(product_ids)
+    return {"product_id": ids[0]} if len(ids) == 1 else {"product_id": {"$in": ids}}
 
 
 def _rows(page: Any) -> Iterator[tuple[str, dict[str, Any]]]:

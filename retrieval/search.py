@@ -7,9 +7,9 @@ availability and stock are never read from the index, so a result can never be s
 
 Strategy: fetch ``OVERSAMPLE`` times more neighbours than wanted and keep those the catalog confirms;
 if too few survive, fetch ``OVERSAMPLE`` times more again. A filter still short after ``WIDENINGS``
-tries is selective: then the catalog lists every matching product and only those are ranked (an
-exact restriction in Chroma), so a selective filter costs a few more queries but never misses a
-match. An optional :class:`Reranker` (the fusion scorer) reorders a deeper pool.
+tries is selective: then the catalog lists every matching product and only those are ranked (by
+exact cosine when at most ``EXACT_MAX``, else by HNSW restricted to them), so a selective filter
+costs a few more queries but never misses a match. An optional :class:`Reranker` (the fusion scorer) reorders a deeper pool.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from shopagent.retrieval.records import PassageHit, ProductDoc, VariantRecord
 
 OVERSAMPLE = 4  # neighbours fetched per wanted hit before the live check, and growth per widening
 WIDENINGS = 3  # filtered searches that come up short this often rank the catalog's matches instead
+EXACT_MAX = 1000  # matching products ranked by exact cosine rather than filtered HNSW
 RERANK_POOL = 5  # with a re-ranker: hits handed to it per hit finally returned
 
 
@@ -53,8 +54,11 @@ class SearchFilters:
     def empty(self) -> bool:
         return self == SearchFilters()
 
-    def matches_product(self, category: str | None) -> bool:
-        return self.category is None or (category is not None and _norm(category) == _norm(self.category))
+    def matches_product(self, category: str | None, name: str) -> bool:
+        """``category`` may name a category or one product: shoppers say "t-shirts" and "the Elm Scarf"."""
+        if self.category is None:
+            return True
+        return _norm(self.category) in {_norm(name)} | ({_norm(category)} if category else set())
 
     def matches_variant(self, variant: VariantRecord) -> bool:
         if self.in_stock and not variant.in_stock:
@@ -93,7 +97,7 @@ class InMemoryCatalog:
         found = {}
         for product_id in ids:
             product = self.products.get(product_id)
-            if product is None or not filters.matches_product(product.category):
+            if product is None or not filters.matches_product(product.category, product.name):
                 continue
             variants = [v for v in product.variants if filters.matches_variant(v)]
             if variants:
@@ -172,15 +176,25 @@ class Searcher:
             rows = self.index.query(kind, vector, n)
             live = self.catalog.matching_variants(filters, {row.product_id for row in rows})
             hits = _hits(rows, live)
-            if len(hits) >= k or len(rows) < n:  # enough, or the whole collection was seen
+            if len(hits) >= k:
                 return hits[:k]
+            # HNSW returns fewer than asked once it has seen all it can reach (not always everything).
+            exhausted = len(rows) < n
             widenings += 1
-            if widenings == WIDENINGS and not filters.empty:
-                # A selective filter: rank exactly the products the shop says match.
-                live = self.catalog.matching_variants(filters)
-                return _hits(self.index.query(kind, vector, n, live.keys()), live)[:k]
+            if not filters.empty and (exhausted or widenings == WIDENINGS):
+                return self._rank_matches(kind, vector, filters, n)[:k]
+            if exhausted:
+                return hits
             # Too few left after the check (a filter, or products the shop dropped): look further.
             n *= OVERSAMPLE
+
+    def _rank_matches(self, kind: Kind, vector: np.ndarray, filters: SearchFilters, n: int) -> list[Hit]:
+        """Rank only the products the shop says match: exactly when few (Chroma's filtered HNSW
+        search can miss far-off records when few are allowed), else by HNSW restricted to them."""
+        live = self.catalog.matching_variants(filters)
+        if len(live) <= EXACT_MAX:
+            return _hits(self.index.rank_exactly(kind, vector, live.keys()), live)
+        return _hits(self.index.query(kind, vector, n, live.keys()), live)
 
 
 def _hits(rows: list[Row], live: dict[str, list[VariantRecord]]) -> list[Hit]:

@@ -18,9 +18,13 @@ def test_env_prefix_and_derived_paths(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert settings.model_paths == {"minilm": Path("/models/minilm")}
 
 
-def test_zero_threads_means_every_core() -> None:
-    settings = Settings(threads_torch=0, threads_llm=3)
-    assert settings.threads_torch >= 1
+def test_zero_threads_means_the_default_share() -> None:
+    import os
+
+    cores = os.cpu_count() or 1
+    settings = Settings(threads_torch=0, threads_asr=0, threads_llm=3)
+    assert settings.threads_torch == max(1, cores // 2)
+    assert settings.threads_asr == cores
     assert settings.threads_llm == 3
 
 

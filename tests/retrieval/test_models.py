@@ -22,18 +22,42 @@ RGB = {"red": (200, 30, 40), "blue": (40, 80, 200), "green": (40, 150, 60), "bla
        "yellow": (240, 210, 40)}
 
 
+class Remembering:
+    """Wraps an encoder so the second backend's run of a test reuses the first one's vectors."""
+
+    def __init__(self, encoder: Encoder, images: bool) -> None:
+        self.encoder = encoder
+        self.images = images
+        self.seen: dict[bytes, np.ndarray] = {}
+
+    def _key(self, item: object) -> bytes:
+        if not self.images:
+            return str(item).encode()
+        return item.tobytes() if isinstance(item, Image.Image) else Path(str(item)).read_bytes()
+
+    def encode(self, items: list) -> np.ndarray:
+        keys = [self._key(i) for i in items]
+        missing = [i for i, key in enumerate(keys) if key not in self.seen]
+        if missing:
+            for i, row in zip(missing, self.encoder.encode([items[i] for i in missing])):
+                self.seen[keys[i]] = row
+        return np.stack([self.seen[key] for key in keys])
+
+
 @pytest.fixture(scope="session")
 def text_encoder(tmp_path_factory: pytest.TempPathFactory) -> Encoder:
     from shopagent.fusion.text import TextEncoder
 
-    return TextEncoder.load(Settings(data_dir=tmp_path_factory.mktemp("models"), llm="none"))
+    settings = Settings(data_dir=tmp_path_factory.mktemp("models"), llm="none")
+    return Remembering(TextEncoder.load(settings), images=False)
 
 
 @pytest.fixture(scope="session")
 def image_encoder(tmp_path_factory: pytest.TempPathFactory) -> Encoder:
     from shopagent.fusion.image import ImageEncoder
 
-    return ImageEncoder.load(Settings(data_dir=tmp_path_factory.mktemp("models"), llm="none"))
+    settings = Settings(data_dir=tmp_path_factory.mktemp("models"), llm="none")
+    return Remembering(ImageEncoder.load(settings), images=True)
 
 
 QUESTIONS = [

@@ -31,7 +31,7 @@ def brute_force(docs: list[ProductDoc], filters: SearchFilters) -> dict[str, set
     return {
         p.product_id: {v.item_id for v in p.variants if filters.matches_variant(v)}
         for p in docs
-        if filters.matches_product(p.category) and any(filters.matches_variant(v) for v in p.variants)
+        if filters.matches_product(p.category, p.name) and any(filters.matches_variant(v) for v in p.variants)
     }
 
 
@@ -41,6 +41,7 @@ FILTERS = [
     SearchFilters(category="Shirts", max_price_cents=3000),
     SearchFilters(min_price_cents=10000, max_price_cents=20000, in_stock=True),
     SearchFilters(category="electronics", options={"ram": "32gb"}),
+    SearchFilters(category="pique polo shirt"),  # a product's name works as its own category
     SearchFilters(options={"color": "purple"}),
 ]
 

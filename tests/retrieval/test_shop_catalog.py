@@ -44,6 +44,7 @@ def test_sql_live_check_matches_the_filter_semantics(demo_engine) -> None:
         SearchFilters(),
         SearchFilters(in_stock=True),
         SearchFilters(category=docs[1].category.upper()),
+        SearchFilters(category=docs[2].name),
         SearchFilters(min_price_cents=2000, max_price_cents=6000, in_stock=True),
         SearchFilters(options={some_option[0].title(): some_option[1].upper()}),
         SearchFilters(options={"color": "red", "size": "M"}, in_stock=True),

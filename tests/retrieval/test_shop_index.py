@@ -24,7 +24,7 @@ def shop_settings(tmp_path: Path) -> Settings:
     settings.ensure_dirs()
     engine = create_engine(settings.database_url)
     migrate(engine)
-    load_demo(engine, DemoOptions(seed=5, products=8, users=1))
+    load_demo(engine, DemoOptions(seed=5, products=6, users=1))
     return settings
 
 
@@ -43,7 +43,7 @@ def test_warm_up_indexes_texts_and_passages_once(shop_settings: Settings) -> Non
 def test_rebuild_indexes_photos_and_finds_a_reshot_variant(shop_settings: Settings) -> None:
     engine = create_engine(shop_settings.database_url)
     index, report = rebuild_index(shop_settings, engine)
-    assert report.embedded["products"] == 8 and report.embedded["images"] > 8
+    assert report.embedded["products"] == 6 and report.embedded["images"] > 6
     docs = product_docs(engine, shop_settings.data_dir / "renders")
     target = docs[3]
     with Image.open(target.variants[0].image_path) as photo:
