@@ -11,9 +11,12 @@ from functools import partial
 from tqdm import tqdm
 
 from shopagent.agent.runtime import Runtime
+from shopagent.logs import get_logger
 from shopagent.agent.store.demo import prepare_store
 from shopagent.registry import resolve_model
 from shopagent.settings import Settings
+
+log = get_logger(__name__)
 
 
 def required_models(settings: Settings) -> list[str]:
@@ -33,6 +36,7 @@ def register_warmup(runtime: Runtime) -> None:
         runtime.add_step(f"model:{name}", partial(resolve_model, name, settings))
     runtime.add_step("search", partial(_open_search, settings))  # after "store": indexes its catalog
     runtime.add_step("speech:recognizer", partial(_load_recognizer, settings))
+    runtime.add_step("speech:voice", partial(_load_voice, settings))
     runtime.add_step("intents", partial(_load_intents, settings))
     runtime.add_step("agent", partial(_build_agent, runtime))  # last: composes the steps above
 
@@ -49,6 +53,18 @@ def _load_recognizer(settings: Settings) -> object:
     from shopagent.speech.transcribe import load_recognizer  # imports torch / CTranslate2
 
     return load_recognizer(settings)
+
+
+def _load_voice(settings: Settings) -> object | None:
+    """Spoken replies when the optional Piper extra is installed; text-only replies otherwise."""
+    from shopagent.speech.errors import TTSUnavailable
+    from shopagent.speech.tts import PiperVoice
+
+    try:
+        return PiperVoice(settings)
+    except TTSUnavailable as exc:
+        log.info("spoken_replies_off", reason=str(exc))
+        return None
 
 
 def _load_intents(settings: Settings) -> object:

@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from shopagent.fusion.metrics import K, history_counts, ranking_metrics
 from shopagent.fusion.model import KINDS, Features, FusionConfig, FusionModel
 from shopagent.fusion.train import History, TrainConfig, train_model
 
-K = 10
 BASELINES = ("random", "popularity", "co-occurrence")
 METHODS = BASELINES + KINDS
 ABLATED = ("fixed", "attention")  # two-modality models whose modalities can be dropped
@@ -77,44 +77,23 @@ def last_order_split(orders: Mapping[str, list[list[int]]]) -> LastOrderSplit:
     return split
 
 
-def ranking_metrics(scores: np.ndarray, targets: Sequence[set[int]], k: int = K) -> dict[str, np.ndarray]:
-    """Per-shopper Recall@k and NDCG@k (binary relevance) of score rows against target sets."""
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    discount = 1.0 / np.log2(np.arange(2, k + 2))
-    recall, ndcg = np.zeros(len(targets)), np.zeros(len(targets))
-    for row, target in enumerate(targets):
-        hits = np.array([item in target for item in top[row]], dtype=float)
-        recall[row] = hits.sum() / len(target)
-        ndcg[row] = (hits * discount).sum() / discount[: min(len(target), k)].sum()
-    return {"recall": recall, "ndcg": ndcg}
-
-
-def _counts(histories: Sequence[History], num_items: int) -> np.ndarray:
-    counts = np.zeros((len(histories), num_items))
-    for row, history in enumerate(histories):
-        for order in history:
-            for item in order:
-                counts[row, item] += 1
-    return counts
-
-
 def baseline_scores(method: str, split: LastOrderSplit, num_items: int, seed: int) -> np.ndarray:
-    popularity = _counts(split.train, num_items).sum(axis=0)
+    popularity = history_counts(split.train, num_items).sum(axis=0)
     users = len(split.context)
     if method == "random":
         return np.random.default_rng(seed).random((users, num_items))
     if method == "popularity":
         return np.broadcast_to(popularity, (users, num_items))
     # co-occurrence: how many training shoppers bought both; popularity breaks ties.
-    bought = (_counts(split.train, num_items) > 0).astype(float)
+    bought = (history_counts(split.train, num_items) > 0).astype(float)
     together = bought.T @ bought
     np.fill_diagonal(together, 0)
-    context = (_counts(split.context, num_items) > 0).astype(float)
+    context = (history_counts(split.context, num_items) > 0).astype(float)
     return context @ together + 1e-6 * popularity
 
 
 def model_scores(model: FusionModel, items: Features, histories: Sequence[History]) -> np.ndarray:
-    membership = torch.from_numpy(_counts(histories, len(items.text))).float()
+    membership = torch.from_numpy(history_counts(histories, len(items.text))).float()
     with torch.inference_mode():
         return model(items, membership).logits.numpy()
 

@@ -30,10 +30,11 @@ def _offline_prefix() -> list[str]:
     pytest.skip("cannot create a network namespace here")
 
 
-@pytest.fixture
-def offline_env(tmp_path: Path) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def offline_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One data dir for the module, as one installation: `prepare` runs first, later commands reuse it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOPAGENT_", "HF_", "TRANSFORMERS_"))}
-    env["SHOPAGENT_DATA_DIR"] = str(tmp_path / "data")
+    env["SHOPAGENT_DATA_DIR"] = str(tmp_path_factory.mktemp("offline") / "data")
     env["SHOPAGENT_LLM"] = "none"
     return env
 
@@ -64,12 +65,28 @@ def test_hub_call_fails_fast(offline_env: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [["--help"], ["doctor"], ["prepare"]],
+    [["--help"], ["prepare"], ["doctor"], ["index"]],
     ids=lambda c: " ".join(c),
 )
 def test_command_runs_offline(command: list[str], offline_env: dict[str, str]) -> None:
-    result = run_offline([SHOPAGENT, *command], offline_env)
+    result = run_offline([SHOPAGENT, *command], offline_env, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_text_and_voice_turns_offline(offline_env: dict[str, str], tmp_path: Path) -> None:
+    from shopagent.speech.audio import to_wav
+    from shopagent.speech.synth import espeak
+
+    recording = tmp_path / "turn.wav"
+    recording.write_bytes(to_wav(espeak("I would like to return an item.")))
+    result = subprocess.run(
+        [*_offline_prefix(), SHOPAGENT, "chat", "--voice", str(recording)],
+        env=offline_env, input="where is my order?\n", capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stderr
+    replies = [line for line in result.stdout.splitlines() if line.startswith("agent> ")]
+    assert len(replies) == 2, result.stdout + result.stderr  # the spoken turn and the typed one
+    assert "return" in result.stdout.lower()  # the heard transcript is echoed
 
 
 def _free_port() -> int:
@@ -84,7 +101,7 @@ def test_service_starts_and_becomes_ready_offline(offline_env: dict[str, str]) -
     client = (
         "import json, time, urllib.request\n"
         f"url = 'http://127.0.0.1:{port}'\n"
-        "deadline = time.time() + 240\n"
+        "deadline = time.time() + 800\n"
         "while time.time() < deadline:\n"
         "    try:\n"
         "        with urllib.request.urlopen(url + '/ready', timeout=5) as r:\n"
@@ -99,7 +116,7 @@ def test_service_starts_and_becomes_ready_offline(offline_env: dict[str, str]) -
     prefix = _offline_prefix()[:2]
     result = subprocess.run(
         [*prefix, "sh", "-c", f"ip link set lo up && {script}", "offline", client],
-        env=offline_env, capture_output=True, text=True, timeout=300,
+        env=offline_env, capture_output=True, text=True, timeout=900,
     )
     assert result.stdout.strip(), result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])

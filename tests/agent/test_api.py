@@ -141,6 +141,25 @@ def test_voice_turn_is_transcribed_and_answered(client: TestClient) -> None:
     reply = client.post(f"/v1/conversations/{cid}/voice", files={"audio": ("turn.wav", wav, "audio/wav")}).json()
     assert "cancel" in reply["transcript"].lower()
     assert reply["intent"] == "cancel_order" and reply["awaiting"] == "identity"
+    assert reply["audio_wav_base64"] is None  # not asked for
+
+
+def test_voice_reply_can_be_spoken(client: TestClient, agent_settings) -> None:
+    import base64
+
+    from shopagent.speech.audio import to_wav
+    from shopagent.speech.synth import espeak
+    from shopagent.speech.tts import PiperVoice, piper_installed
+
+    if not piper_installed():
+        pytest.skip("piper-tts (optional GPL extra) is not installed")
+    client.app.state.runtime.components["speech:voice"] = PiperVoice(agent_settings)
+    cid = new_conversation(client)
+    wav = to_wav(espeak("Hello there."))
+    reply = client.post(f"/v1/conversations/{cid}/voice", files={"audio": ("turn.wav", wav, "audio/wav")},
+                        data={"speak": "true"}).json()
+    audio = base64.b64decode(reply["audio_wav_base64"])
+    assert audio[:4] == b"RIFF" and len(audio) > 10_000
 
 
 def test_widget_is_served(client: TestClient) -> None:

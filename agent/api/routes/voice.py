@@ -44,7 +44,7 @@ async def post_voice(
     agent.shop.existing_session(conversation_id)
     result = await run_in_threadpool(agent.handle, TurnInput(conversation_id=conversation_id, audio=data))
     reply = VoiceReply.model_validate(result.to_dict())
-    voice = runtime.components.get("voice")
+    voice = runtime.components.get("speech:voice")
     if speak and voice is not None and reply.text:
         wav = await run_in_threadpool(voice.synthesize, reply.text)
         reply.audio_wav_base64 = base64.b64encode(wav).decode()
