@@ -414,10 +414,10 @@ def eval_recommend(
         help="CSV log (user,item,timestamp) to use instead of the store's orders; not with 'demo'.")] = None,
     fractions: Annotated[str, typer.Option(help="Demo: image-only fractions, comma-separated.")] = "0,0.5,0.9",
     seeds: Annotated[str, typer.Option(help="Demo: generator seeds; otherwise training seeds.")] = "101,102,103",
-    products: Annotated[int, typer.Option(min=10, help="Demo: products per store.")] = 200,
+    products: Annotated[int, typer.Option(min=10, help="Demo: products per store.")] = 500,
     users: Annotated[int, typer.Option(min=10, help="Demo: shoppers per store.")] = 300,
     tastes: Annotated[str, typer.Option(help="Demo: which attribute values shoppers may like: eval, dev, all.")] = "eval",
-    steps: Annotated[int, typer.Option(min=1, help="Training steps per model.")] = 300,
+    steps: Annotated[int, typer.Option(min=1, help="Training steps per model (at most: early stopping).")] = 400,
 ) -> None:
     """Last-order prediction (Recall@10, NDCG@10) for baselines and the fusion models, with ablations."""
     import torch

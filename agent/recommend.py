@@ -166,8 +166,8 @@ def interactions_from_csv(path: Path, products: Sequence[Record]) -> list[Intera
 @dataclass(frozen=True)
 class DemoEvaluation:
     fractions: tuple[float, ...] = (0.0, 0.5, 0.9)
-    seeds: tuple[int, ...] = (101, 102, 103)  # development used 1, 2, 3
-    products: int = 200
+    seeds: tuple[int, ...] = (101, 102, 103)  # development used 1 and 2
+    products: int = 500  # the demo store's default: a long tail, where content matters
     users: int = 300
     taste: TasteConfig = TasteConfig(values="eval")
 

@@ -5,7 +5,7 @@ methods rank the whole catalog from the shopper's earlier orders and are scored 
 the held-out order (Recall@10, NDCG@10 with binary relevance; a product bought before may be bought
 again, so nothing is filtered). Models train on everything except the held-out orders.
 
-Baselines: random (expected value), popularity (purchase counts), item co-occurrence (shoppers who
+Baselines: random (a seeded random ranking), popularity (purchase counts), item co-occurrence (shoppers who
 bought both), and the five fusion-family models (text, image, concat, fixed, attention). A modality's
 value is measured by *ablation*: the NDCG a two-modality model loses when it is trained and evaluated
 without that modality, i.e. against the single-modality model of the same family. (Masking a modality
@@ -19,7 +19,7 @@ from EfficientNet features of rendered pictures to the attribute, cross-validate
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -100,7 +100,7 @@ def model_scores(model: FusionModel, items: Features, histories: Sequence[Histor
 
 @dataclass
 class Result:
-    """Metric name → value, for one dataset (e.g. ``attention/ndcg``, ``attention/-image``)."""
+    """Metric name → value, for one dataset (e.g. ``attention/ndcg``, ``attention/value_image``)."""
 
     values: dict[str, float] = field(default_factory=dict)
 
@@ -117,7 +117,7 @@ def evaluate_split(
     """Every method's Recall@10 and NDCG@10 on one dataset, and the value of each modality.
 
     ``known`` adds rankings computed elsewhere, e.g. ``{"planted tastes": …}`` (the generator's own
-    pick probabilities, an upper bound on what any method can reach), as rows of the same table.
+    pick probabilities: the best ranking any method could hope for), as rows of the same table.
     """
     result = Result()
     num_items = len(items.text)
@@ -160,9 +160,10 @@ def summarise(results: Sequence[Result]) -> dict[str, tuple[float, float]]:
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A plain-text table with right-aligned numbers, for terminals and reports."""
     widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows)]
-    line = lambda cells: "  ".join(  # noqa: E731
-        str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths))
-    )
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
     return "\n".join([line(headers), "  ".join("-" * w for w in widths), *map(line, rows)])
 
 

@@ -140,12 +140,13 @@ class FusionModel(nn.Module):
             self.mix = nn.Parameter(torch.zeros(n))
         if config.kind == "attention":
             h = config.attention_hidden
-            # Additive attention: the context (per channel: its direction, how consistent it is, and
-            # how many elements it has), the product, and the channel cosines each map into h. Both
-            # context and product also give the agreement of their text and image embeddings, which
-            # the catalog self-supervision makes high when a text describes what its picture shows.
-            self.att_context = nn.Linear(n * (config.dim + 2) + 1, h)
-            self.att_item = nn.Linear(n * config.dim + 1, h, bias=False)
+            # Additive attention over a few cues rather than whole embeddings (which let it memorise
+            # shoppers): per channel, how consistent the context is and how many elements it has;
+            # the channel cosines; and, for context and product, how well their text and image
+            # embeddings agree, which catalog self-supervision makes high when a text describes what
+            # the picture shows (and low for a product whose looks are only in its picture).
+            self.att_context = nn.Linear(n * 2 + 1, h)
+            self.att_item = nn.Linear(1, h, bias=False)
             self.att_scores = nn.Linear(n, h, bias=False)
             self.att_out = nn.Linear(h, n)
             # Starting from zero, attention begins as a fixed mix and departs from it only where the
@@ -222,7 +223,7 @@ class FusionModel(nn.Module):
             return torch.ones_like(channel)
         context_agreement = (contexts[0] * contexts[1]).sum(dim=1, keepdim=True)
         item_agreement = (items[0] * items[1]).sum(dim=1, keepdim=True)
-        context_part = self.att_context(torch.cat([*contexts, *strengths, context_agreement], dim=1))  # (users, h)
-        item_part = self.att_item(torch.cat([*items, item_agreement], dim=1))  # (items, h)
+        context_part = self.att_context(torch.cat([*strengths, context_agreement], dim=1))  # (users, h)
+        item_part = self.att_item(item_agreement)  # (items, h)
         hidden = torch.tanh(context_part[:, None] + item_part[None] + self.att_scores(channel))
         return torch.softmax(self.att_out(hidden), dim=-1)

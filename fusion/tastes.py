@@ -33,7 +33,7 @@ Pick = tuple[str, str]  # (product_id, item_id)
 
 @dataclass(frozen=True)
 class TasteConfig:
-    orders_per_shopper: tuple[int, int] = (3, 8)  # inclusive range
+    orders_per_shopper: tuple[int, int] = (6, 14)  # inclusive range
     items_per_order: tuple[int, int] = (1, 3)
     strength: float = 6.0
     visual_share_concentration: float = 0.5  # Beta(a, a) for the visual share

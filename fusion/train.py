@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,6 +33,7 @@ from tqdm import tqdm
 
 from shopagent import __version__
 from shopagent.fusion.features import IMAGE_MODEL, TEXT_MODEL
+from shopagent.fusion.metrics import history_counts, ranking_metrics
 from shopagent.fusion.model import Features, FusionConfig, FusionModel
 from shopagent.settings import Settings
 
@@ -78,7 +78,7 @@ def train_model(
     """Fit a model on shoppers' order histories (shoppers with fewer than two orders teach nothing).
 
     Each shopper with three orders or more lends their latest order to a validation set; the weights
-    from the step with the lowest cross-entropy on it are kept. Stopping early matters: a projection of
+    from the checkpoint (every ``eval_every`` steps) with the best smoothed NDCG@10 on it are kept. Stopping early matters: a projection of
     1280-d image features can learn every product's identity from a few hundred shoppers, and the
     point where it starts to is different for every model and shop.
     """
@@ -91,8 +91,8 @@ def train_model(
     if not shoppers:
         raise ValueError("no shopper has two orders: nothing to learn from")
     optimiser = torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
-    best_loss = _validation_loss(model, items, held) if held else math.inf  # untrained: the encoders' similarity
-    best_state = copy.deepcopy(model.state_dict())
+    # Checkpoints with their held-out NDCG@10, starting untrained (the encoders' own similarity).
+    checkpoints = [(_validation_ndcg(model, items, held), copy.deepcopy(model.state_dict()))] if held else []
     bar = tqdm(range(1, train.steps + 1), desc=f"training {config.kind}", unit="step", disable=not progress)
     for step in bar:
         model.train()
@@ -108,22 +108,26 @@ def train_model(
         loss.backward()
         optimiser.step()
         if held and (step % train.eval_every == 0 or step == train.steps):
-            held_loss = _validation_loss(model, items, held)
-            if held_loss < best_loss:
-                best_loss, best_state = held_loss, copy.deepcopy(model.state_dict())
-            bar.set_postfix(loss=f"{loss.item():.3f}", held_out=f"{held_loss:.3f}", best=f"{best_loss:.3f}")
-    if held:
-        model.load_state_dict(best_state)
+            checkpoints.append((_validation_ndcg(model, items, held), copy.deepcopy(model.state_dict())))
+            bar.set_postfix(loss=f"{loss.item():.3f}", held_out_ndcg=f"{checkpoints[-1][0]:.3f}")
+    if checkpoints:
+        model.load_state_dict(checkpoints[_best_checkpoint([score for score, _ in checkpoints])][1])
     return model.eval()
 
 
-def _validation_loss(model: FusionModel, items: Features, held: Sequence[History]) -> float:
-    """Cross-entropy of each held-out order under the model (smoother to select on than NDCG)."""
+def _validation_ndcg(model: FusionModel, items: Features, held: Sequence[History]) -> float:
     model.eval()
-    membership, target = _leave_one_order_out(held, len(items.text), held_out=lambda orders: len(orders) - 1)
+    membership = torch.from_numpy(history_counts([h[:-1] for h in held], len(items.text))).float()
     with torch.inference_mode():
-        logits = model(items, membership).logits
-    return float(-(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean())
+        scores = model(items, membership).logits.numpy()
+    return float(ranking_metrics(scores, [set(h[-1]) for h in held])["ndcg"].mean())
+
+
+def _best_checkpoint(scores: Sequence[float]) -> int:
+    """Index of the best checkpoint by NDCG averaged with its neighbours: a few hundred held-out
+    orders make single evaluations noisy, and the raw maximum would mostly pick the noise."""
+    padded = np.pad(np.asarray(scores), 1, mode="edge")
+    return int(np.argmax((padded[:-2] + padded[1:-1] + padded[2:]) / 3))
 
 
 def _leave_one_order_out(
@@ -182,7 +186,7 @@ def load_artifact(path: Path) -> Artifact:
     if not (path / "config.json").is_file():
         versions = _versions(path) if path.is_dir() else []
         if not versions:
-            raise ArtifactError(f"no fusion model at {path} (train one: shopagent train recommender)")
+            raise ArtifactError(f"no fusion model at {path} (train one: shopagent train-recommender)")
         path = path / f"v{max(versions)}"
     config = json.loads((path / "config.json").read_text())
     if config.get("format_version") != FORMAT_VERSION:

@@ -28,7 +28,7 @@ def test_same_seed_same_orders() -> None:
     b = TasteSampler().sample(catalog(), ["u1", "u2"], np.random.default_rng(3))
     assert a == b
     for orders in a.values():
-        assert 3 <= len(orders) <= 8 and all(1 <= len(o) <= 3 for o in orders)
+        assert 6 <= len(orders) <= 14 and all(1 <= len(o) <= 3 for o in orders)
         assert all(item.endswith("a") for order in orders for _, item in order)  # available variants only
 
 

@@ -89,7 +89,8 @@ def test_transcript_fields_and_times_follow_the_vad_cut(recognizer: Recognizer, 
     assert 0.0 < result.confidence <= 1.0 and 0.0 <= result.no_speech_prob <= 1.0
     assert abs(result.duration - audio.size / SAMPLE_RATE) < 0.01
     assert 1.4 < result.speech_start < 2.0 < result.speech_end  # VAD kept the speech plus a little pad
-    assert result.segments[0].start == pytest.approx(result.speech_start, abs=0.01)
+    (segment,) = result.segments  # times are in the input audio: VAD offset + Whisper's timestamps
+    assert result.speech_start <= segment.start < 2.3 and 2.0 + speech.size / SAMPLE_RATE - 0.5 < segment.end
     assert result.audio_ctx < 1500  # a short clip used a short encoder window
     assert {"decode", "vad", "asr", "normalize", "total"} <= result.timings.keys()
     json.dumps(result.to_dict())  # the API and `--json` serialize it as is
