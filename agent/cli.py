@@ -10,7 +10,6 @@ import json
 import platform
 import sys
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
 

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 from chromadb.api import ClientAPI
-from chromadb.api.models.Collection import Collection
+from chromadb.api.models.Collection import Collection as ChromaCollection
 from PIL import Image
 from tqdm import tqdm
 
@@ -96,7 +96,7 @@ class CatalogIndex:
         self.image_encoder = image_encoder
         self.namespace = namespace
         self.hnsw = hnsw
-        self.collections: dict[Kind, Collection] = {kind: self._open(kind) for kind in KINDS}
+        self.collections: dict[Kind, ChromaCollection] = {kind: self._open(kind) for kind in KINDS}
 
     @classmethod
     def open(
@@ -109,7 +109,7 @@ class CatalogIndex:
         """The index on the configured Chroma (embedded under ``data_dir``, or a server by URL)."""
         return cls(open_client(settings), text_encoder, image_encoder, namespace)
 
-    def _open(self, kind: Kind) -> Collection:
+    def _open(self, kind: Kind) -> ChromaCollection:
         return open_collection(self.client, f"{self.namespace}-{kind}", self.hnsw)
 
     # --- reading --------------------------------------------------------------------------------
