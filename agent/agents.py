@@ -97,7 +97,7 @@ class ShopAgent:
         mark = time.perf_counter()
         dialogue = Dialogue(session, search_products=self.stages.search_products, search_policy=self.stages.search_policy)
         decision = dialogue.step(state, text, understanding)
-        session.save_turn(text, state.to_dict())
+        session.save_turn(text, state.to_dict(), channel="text" if transcript is None else "voice")
         timings["decide"] = _lap(mark)
         mark = time.perf_counter()
         reply = ""

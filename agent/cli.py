@@ -393,6 +393,54 @@ def bench_retrieval(
         out.write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
 
 
+# --- service benchmarks --------------------------------------------------------------------
+
+
+@bench_app.command("load")
+def bench_load(
+    conversations: Annotated[int, typer.Option(min=1, help="Concurrent scripted shoppers.")] = 50,
+    duration: Annotated[float, typer.Option(min=1, help="Measured seconds.")] = 60.0,
+    warmup: Annotated[float, typer.Option(min=0, help="Seconds of load before measuring.")] = 10.0,
+    think: Annotated[float, typer.Option(min=0, help="Mean think time between turns, seconds.")] = 1.0,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Client timeout per request, seconds.")] = 30.0,
+    llm: Annotated[str, typer.Option(help="Reply writer of the server: none or local.")] = "none",
+) -> None:
+    """Concurrent conversations against a real `shopagent serve` on loopback: throughput, latency
+    percentiles, errors, backpressure and server memory over time."""
+    from shopagent.agent.benchmarks import bench_settings
+    from shopagent.agent.loadtest import LoadOptions, format_reports, run_load
+
+    if llm not in ("none", "local"):
+        _fail("--llm is none or local")
+    options = LoadOptions(conversations=conversations, duration_s=duration, warmup_s=warmup, think_s=think,
+                          timeout_s=timeout, llm=llm)
+    typer.echo(format_reports([run_load(options, bench_settings(_settings()).data_dir)]))
+
+
+@bench_app.command("all")
+def bench_all(
+    quick: Annotated[bool, typer.Option("--quick", help="Small sizes everywhere: minutes, not half an hour.")] = False,
+    out: Annotated[Path, typer.Option(help="Where to write the report.")] = Path("BENCHMARKS.md"),
+    only: Annotated[Optional[str], typer.Option(help="Comma-separated sections to run (default: all).")] = None,
+    llm: Annotated[bool, typer.Option(help="Also measure with the local LLM (latency, load).")] = True,
+) -> None:
+    """Run every benchmark and evaluation and write them as one markdown report (BENCHMARKS.md)."""
+    from shopagent.agent.benchmarks import SECTIONS, BenchContext, bench_settings, run_all
+
+    sections = [s.strip() for s in only.split(",")] if only else list(SECTIONS)
+    unknown = [s for s in sections if s not in SECTIONS]
+    if unknown:
+        _fail(f"unknown sections {unknown}; choose from {', '.join(SECTIONS)}")
+    context = BenchContext(bench_settings(_settings()), quick, echo=lambda line: typer.echo(line, err=True), llm=llm)
+    report = run_all(context, sections)
+    flags = ["--quick" if quick else "", "" if llm else "--no-llm", f"--only {only}" if only else ""]
+    command = " ".join(["shopagent bench all", *filter(None, flags)])
+    out.write_text(report.markdown(command), encoding="utf-8")
+    typer.echo(f"wrote {out}")
+    if report.failed:
+        _fail(f"sections failed: {', '.join(report.failed)}", code=1)
+
+
 # --- recommendations -----------------------------------------------------------------------
 
 
@@ -463,6 +511,54 @@ def train_recommender() -> None:
 
     settings = _settings()
     typer.echo(f"saved {train(_store(settings), settings)}")
+
+
+# --- privacy -------------------------------------------------------------------------------
+
+privacy_app = typer.Typer(help="Shoppers' data: retention purge, export, erasure.", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy")
+
+
+@privacy_app.command("purge")
+def privacy_purge() -> None:
+    """Delete transcripts and conversations older than the retention settings allow."""
+    from shopagent.agent.privacy import purge
+
+    settings = _settings()
+    summary = purge(_store(settings), settings)
+    typer.echo(f"deleted {summary.transcripts} transcripts and {summary.conversations} conversations")
+
+
+@privacy_app.command("export")
+def privacy_export(
+    user_id: Annotated[str, typer.Argument(help="The shopper's user id.")],
+    out: Annotated[Optional[Path], typer.Option(help="Write the JSON here instead of stdout.")] = None,
+) -> None:
+    """Everything stored about one shopper, as JSON."""
+    from shopagent.agent.privacy import export_user
+
+    data = _store_errors(lambda: export_user(_store(_settings()), user_id))
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n")
+        typer.echo(f"wrote {out}", err=True)
+
+
+@privacy_app.command("delete")
+def privacy_delete(
+    user_id: Annotated[str, typer.Argument(help="The shopper's user id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase one shopper's personal data (orders stay as bookkeeping records, the audit log is kept)."""
+    from shopagent.agent.privacy import delete_user
+
+    if not yes:
+        typer.confirm(f"erase the personal data of {user_id}?", abort=True)
+    s = _store_errors(lambda: delete_user(_store(_settings()), user_id))
+    typer.echo(f"erased {s.user_id}: {s.conversations} conversations ({s.messages} messages) deleted, "
+               f"{s.orders_scrubbed} orders' addresses blanked")
 
 
 def main() -> None:

@@ -18,8 +18,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from shopagent.agent import resolve
-from shopagent.agent.entities import Entities, extract_entities
+from shopagent.agent import answers, resolve
+from shopagent.agent.availability import SearchUnavailable
+from shopagent.agent.entities import Entities, find_emails, named_products
 from shopagent.agent.store.errors import NotFound, StoreError, WrongUser
 from shopagent.agent.store.shop import ShopSession
 from shopagent.agent.turn import ActionRecord, Awaiting, ProductCard
@@ -55,7 +56,8 @@ class DialogueState:
     slots: dict[str, Any] = field(default_factory=dict)
     awaiting: Awaiting = "none"
     pending: dict[str, Any] | None = None  # preview token, tool, arguments, summary
-    queue: list[dict[str, str]] = field(default_factory=list)  # later requests: {"flow", "said"}
+    queue: list[dict[str, str]] = field(default_factory=list)  # later requests: {"flow", "said"[, "order_id"]}
+    money_back: list[float] = field(default_factory=list)  # per change done: to the shopper (+) or charged (-)
     turns: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -129,13 +131,24 @@ class Dialogue:
                 decision.awaiting = "confirmation"
                 return decision
             state.finish_flow()
+        if state.money_back and _TOTAL_ASKED.search(text) and not understanding.other_requests:
+            back = sum(state.money_back)  # "how much do I get back in total?" over the changes made here
+            decision.say("money_total", total=f"${abs(back):,.2f}", way="back to you" if back >= 0 else "to pay")
+            return self._continue(state, decision)
         if state.flow is None or self._switches(state, understanding):
             state.finish_flow()
             state.flow = understanding.intent
         own_words = text
         for intent, clause in understanding.other_requests:
             if intent != state.flow and intent in (*ACCOUNT_FLOWS, "human_agent"):
+                if intent == "order_status" and not _STATUS_ASKED.search(clause):
+                    continue  # "it's on one of my orders" mentions an order, it asks nothing about it
+                if _CONDITIONAL.match(clause):
+                    continue  # "if that's not available, cancel it": the current request's fallback
                 state.queue.append({"flow": intent, "said": clause})
+                if not text.lstrip().startswith(clause):  # the opening words also carry the main request
+                    own_words = own_words.replace(clause, " ")
+            elif intent == "product_question" and self._product_aside(state, clause, decision):
                 own_words = own_words.replace(clause, " ")
         state.slots.setdefault("said", []).append(own_words)
         self._run(state, decision)
@@ -158,6 +171,8 @@ class Dialogue:
         while state.flow is None and state.queue and not decision.handoff:
             request = state.queue.pop(0)
             state.flow, state.slots = request["flow"], {"said": [request["said"]]}
+            if "order_id" in request:
+                state.slots["order_id"] = request["order_id"]
             self._run(state, decision)
         decision.awaiting = state.awaiting
         return decision
@@ -187,9 +202,9 @@ class Dialogue:
     def _authenticate_from(self, text: str, entities: Entities, decision: Decision) -> None:
         if self.session.user_id is not None:
             return
-        attempts: list[tuple[str, dict[str, str]]] = []
-        if entities.email:
-            attempts.append(("find_user_id_by_email", {"email": entities.email}))
+        # "my email is a@x.com, or maybe b@x.com": try each one said
+        attempts: list[tuple[str, dict[str, str]]] = [
+            ("find_user_id_by_email", {"email": email}) for email in find_emails(text)]
         if entities.first_name and entities.last_name and entities.zip:
             attempts.append(("find_user_id_by_name_zip", {
                 "first_name": entities.first_name, "last_name": entities.last_name, "zip": entities.zip}))
@@ -218,8 +233,8 @@ class Dialogue:
     ) -> dict[str, Any] | None:
         """The order the shopper means: named by id, implied by a product or by recency, or the only
         candidate. Naming another order drops the choices made for the previous one."""
-        named = extract_entities(state.slots["said"][-1]).order_ids if state.slots.get("said") else []
-        named = named or extract_entities(text).order_ids
+        named = resolve.orders_named(state.slots["said"][-1]) if state.slots.get("said") else []
+        named = named or resolve.orders_named(text)
         if named and named[-1] != state.slots.get("order_id"):
             for slot in ("order_id", "item_ids", "new_item_ids", "payment_method_id"):
                 state.slots.pop(slot, None)
@@ -235,11 +250,16 @@ class Dialogue:
                 return None
         orders = self._orders(self._user())
         candidates = [o for o in orders if statuses is None or o["status"] in statuses]
-        mentioned = [o for o in candidates if resolve.items_mentioned(text, o["items"])]
-        if len(mentioned) == 1:
-            candidates = mentioned
-        elif len(candidates) > 1 and (recent := resolve.pick_by_recency(text, candidates)) is not None:
-            candidates = [dict(recent)]
+        said = state.slots.get("said") or [text]
+        # the answer to "which order?" first, then everything said
+        for words in dict.fromkeys((said[-1], text)) if len(candidates) > 1 else (text,):
+            picked, several = resolve.orders_meant(words, candidates, [o for o in orders if o not in candidates])
+            if len(picked) == 1 or several:
+                break
+        if several and len(picked) > 1:  # "both orders": this one now, the others next, same request
+            state.queue[0:0] = [{"flow": state.flow or "", "said": text, "order_id": o["order_id"]} for o in picked[1:]]
+            picked = picked[:1]
+        candidates = picked
         if len(candidates) == 1:
             state.slots["order_id"] = candidates[0]["order_id"]
             return candidates[0]
@@ -247,6 +267,15 @@ class Dialogue:
             action, status = _FLOW_STATUS.get(state.flow or "", ((), "changed", "open"))[1:]
             state.finish_flow()
             decision.say("no_suitable_order", action=action, status=status)
+            return None
+        named = named_products(text, {i["name"] for o in candidates for i in o["items"]})
+        shared = {n for n in named if all(any(i["name"] == n for i in o["items"]) for o in candidates)}
+        # "the laptop", and every order has one: ask which item, its options tell the orders apart (once;
+        # if that did not help, ask for the order itself)
+        if shared and state.awaiting != "items":
+            state.awaiting = "items"
+            decision.say("ask_which_item", items="; ".join(
+                f"{_item_label(i)} in order {o['order_id']}" for o in candidates for i in o["items"] if i["name"] in shared))
             return None
         state.awaiting = "order_id"
         decision.say("ask_order", orders="; ".join(_order_line(o) for o in candidates))
@@ -264,6 +293,10 @@ class Dialogue:
             items=_items_line(order["items"]),
             tracking=f" Tracking number: {', '.join(tracking)}." if tracking else "",
         )
+        total = sum(item["price"] for item in order["items"])
+        kept = [i for i in order["items"] if i["item_id"] not in (order.get("return_items") or [])]
+        decision.say("order_total", total=f"${total:,.2f}", kept=f" The items not being returned come to "
+                     f"${sum(i['price'] for i in kept):,.2f}." if len(kept) < len(order["items"]) else "")
         state.finish_flow()
 
     def _flow_cancel_order(self, state: DialogueState, text: str, decision: Decision) -> None:
@@ -282,7 +315,18 @@ class Dialogue:
         self._item_change(state, text, decision, "return_delivered_order_items", swap=False)
 
     def _flow_exchange_item(self, state: DialogueState, text: str, decision: Decision) -> None:
+        if "order_id" not in state.slots and self._only_pending_hold(text):
+            state.flow, state.slots["modify"] = "modify_order", "items"  # not received yet: a change to the order
+            self._flow_modify_order(state, text, decision)
+            return
         self._item_change(state, text, decision, "exchange_delivered_order_items", swap=True)
+
+    def _only_pending_hold(self, text: str) -> bool:
+        """The products named are in orders not yet received, and in no received one."""
+        orders = self._orders(self._user())
+        named = named_products(text, {i["name"] for o in orders for i in o["items"]})
+        holders = {o["status"] for o in orders if any(i["name"] in named for i in o["items"])}
+        return bool(holders) and holders <= set(_FLOW_STATUS["modify_order"][0])
 
     def _flow_modify_order(self, state: DialogueState, text: str, decision: Decision) -> None:
         order = self._resolve_order(state, text, decision, statuses=_FLOW_STATUS["modify_order"][0])
@@ -310,10 +354,12 @@ class Dialogue:
             return
         verb = {"return_delivered_order_items": "return", "exchange_delivered_order_items": "exchange"}.get(tool, "change")
         if "item_ids" not in state.slots:
-            chosen = resolve.chosen_items(text, order["items"])
+            # only the words about this action: "return the bottle and exchange the bed"
+            own = " ".join(resolve.clauses_for(verb, said) for said in state.slots.get("said") or [text])
+            chosen = resolve.chosen_items(own, order["items"])
             if not chosen and len(order["items"]) == 1:
                 chosen = order["items"]
-            if not chosen:
+            if not chosen or resolve.unclear_items(own, order["items"]):
                 state.awaiting = "items"
                 decision.say("ask_items", order_id=order["order_id"], action=verb, items=_items_line(order["items"]))
                 return
@@ -321,11 +367,21 @@ class Dialogue:
         if swap and "new_item_ids" not in state.slots:
             items = {item["item_id"]: item for item in order["items"]}
             new_ids: list[str] = []
-            for item_id in state.slots["item_ids"]:
+            for item_id in list(state.slots["item_ids"]):
                 item = items[item_id]
                 product = self.session.get_product_details(item["product_id"])
-                variant = resolve.choose_variant(text, item, product["variants"].values())
+                # asked once already: the best fit, even if it changes an option never mentioned
+                variant = resolve.choose_variant(text, item, product["variants"].values(), strict=state.awaiting != "items")
+                if variant is None and len(state.slots["item_ids"]) > 1 and resolve.price_preference(text):
+                    state.slots["item_ids"].remove(item_id)  # "all to the cheapest": this one already is
+                    continue
                 if variant is None:
+                    if (fallback := resolve.fallback_request(text, order["status"])) is not None:
+                        # "if that's not available, cancel the order": do that instead, now
+                        state.finish_flow()
+                        state.queue.insert(0, {"flow": fallback[0], "said": fallback[1], "order_id": order["order_id"]})
+                        decision.say("no_variant_fallback", item=item["name"])
+                        return
                     state.awaiting = "items"
                     decision.say("ask_new_variant", item=_item_label(item), options=_variant_options(product, item))
                     return
@@ -381,7 +437,19 @@ class Dialogue:
     def _address_change(
         self, state: DialogueState, text: str, decision: Decision, tool: str, target: dict[str, str]
     ) -> None:
-        address = resolve.parse_address(text)
+        """A new address said in full, or one of the shopper's own ("my default address", "the one on
+        my other order")."""
+        user = self._user()
+        current = self.session.get_order_details(target["order_id"])["address"] if "order_id" in target else user["address"]
+        said = state.slots.get("said") or [text]
+        address = resolve.parse_address(said[-1]) or resolve.parse_address(text)
+        if address is None:
+            known = [("default", user["address"])] + [
+                (" | ".join([o["order_id"], *(i["name"] for i in o["items"])]), o.get("address") or {})
+                for o in self._orders(user)
+            ]
+            found = resolve.address_mentioned(said[-1], known, current) or resolve.address_mentioned(text, known, current)
+            address = {k: str(found.get(k, "")) for k in ("address1", "address2", "city", "state", "zip", "country")} if found else None
         if address is None:
             state.awaiting = "address"
             decision.say("ask_address")
@@ -407,7 +475,8 @@ class Dialogue:
         except StoreError as exc:
             decision.actions.append(ActionRecord(tool, args, ok=False, detail=exc.reason))
             raise
-        state.pending = {"token": preview.token, "tool": tool, "arguments": args, "summary": preview.summary}
+        state.pending = {"token": preview.token, "tool": tool, "arguments": args, "summary": preview.summary,
+                         "back": _money_back(preview.details)}
         state.awaiting = "confirmation"
         decision.plans.append(plan("confirm_change", summary=preview.summary))
 
@@ -423,6 +492,7 @@ class Dialogue:
             decision.say("refused", reason=exc.reason.rstrip("."))
             return
         decision.actions.append(ActionRecord(pending["tool"], pending["arguments"], ok=True))
+        state.money_back.append(pending.get("back", 0.0))
         state.finish_flow()
         decision.say("change_done", done=pending["summary"])
 
@@ -456,8 +526,22 @@ class Dialogue:
         decision.say("out_of_scope")
 
     def _flow_product_search(self, state: DialogueState, text: str, decision: Decision) -> None:
+        """A question about a product is answered from the catalog (or the shopper's purchases);
+        anything else is a search."""
+        if answers.about_purchase(text) and self.session.user_id is None:
+            state.awaiting = "identity"
+            decision.say("ask_identity")
+            return
         state.finish_flow()
-        cards = self.search_products(text, self.session.user_id) if self.search_products else []
+        answer = answers.answer_product_question(self.session, text)
+        if answer is not None:
+            decision.say(answer.template, **answer.facts)
+            return
+        try:
+            cards = self.search_products(text, self.session.user_id) if self.search_products else []
+        except SearchUnavailable:
+            decision.say("search_unavailable")
+            return
         if not cards:
             decision.say("products_none")
             return
@@ -466,14 +550,45 @@ class Dialogue:
 
     _flow_product_question = _flow_product_search
 
+    def _product_aside(self, state: DialogueState, clause: str, decision: Decision) -> bool:
+        """A product question asked alongside another request is answered at once when the catalog
+        can, else queued for after it; False when it is the current flow's own question."""
+        if state.flow in ("product_question", "product_search"):
+            return False
+        signed_out = answers.about_purchase(clause) and self.session.user_id is None
+        answer = None if signed_out else answers.answer_product_question(self.session, clause)
+        if answer is not None:
+            decision.say(answer.template, **answer.facts)
+        else:
+            state.queue.append({"flow": "product_question", "said": clause})
+        return True
+
     def _flow_policy_question(self, state: DialogueState, text: str, decision: Decision) -> None:
         state.finish_flow()
-        passages = self.search_policy(text) if self.search_policy else []
+        try:
+            passages = self.search_policy(text) if self.search_policy else []
+        except SearchUnavailable:
+            decision.say("search_unavailable")
+            return
         if not passages:
             decision.say("policy_unknown")
             return
         source, passage = passages[0]
         decision.say("policy_answer", source=source, passage=passage)
+
+
+_TOTAL_ASKED = re.compile(r"\bhow much\b(?!.*\b(?:did i|have i|i paid|i spent)\b).*\b(?:in total|total|altogether|in all|back|refund\w*|save|pay)\b|\btotal (?:refund|amount)", re.I)
+_CONDITIONAL = re.compile(r"\W*(?:if|otherwise|or else|failing that|unless)\b", re.I)
+_STATUS_ASKED = re.compile(r"\?|\b(?:track\w*|status|where|when|arriv\w*|deliver\w*|shipped)\b", re.I)
+
+
+def _money_back(details: Mapping[str, Any]) -> float:
+    """What a change gives back to the shopper (a charge is negative), from the store's preview."""
+    if "refunds" in details:
+        return float(sum(r["amount"] for r in details["refunds"]))
+    if "refund_amount" in details:
+        return float(details["refund_amount"])
+    return -float(details.get("price_difference") or 0.0)
 
 
 # --- wording helpers (facts all come from store records) ----------------------------------------

@@ -127,6 +127,7 @@ _NOT_NAMES = ENGLISH_STOP_WORDS | {
     "sorry", "here", "calling", "looking", "trying", "wondering", "writing", "fine", "good", "great", "new",
     "order", "orders", "zip", "code", "email", "number", "cancel", "return", "exchange", "refund", "help",
     "customer", "user", "account", "address", "really", "still", "actually", "also", "want", "need", "like",
+    "right", "alright", "yup", "hmm", "oh",
 }
 
 
@@ -142,12 +143,32 @@ def find_name(text: str, asked: bool = False) -> PersonName | None:
         tokens = _name_tokens(text[m.end() :], capitalised=not lowercase, shaped=lowercase and not strong)
         if tokens and (strong or len(tokens) >= 2):
             return _person(tokens)
-    if asked or find_zip(text):
+    zip_code = find_zip(text)
+    if asked or zip_code:
         rest = _EMAIL.sub(" ", spoken_to_digits(text) if lowercase else text)
-        words = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*", re.sub(r"\d", " ", rest)) if w.lower() not in _NOT_NAMES]
+        # "Ana Ruiz, zip 10001. I lost my email": the name is what comes right before the zip; else the
+        # only two or three words that can be a name.
+        before = _before_zip(rest) if zip_code else []
+        words = before or [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*", re.sub(r"\d", " ", rest)) if w.lower() not in _NOT_NAMES]
         if 2 <= len(words) <= 3 and (lowercase or all(w[0].isupper() for w in words)):
             return _person(words)
     return None
+
+
+def _before_zip(text: str) -> list[str]:
+    """The two or three name-like words just before the zip code (or "zip"), with nothing between."""
+    cue = re.search(r"\b(?:zip|postal|postcode)\b|\d(?:\s?\d){4}", text, re.IGNORECASE)
+    if cue is None:
+        return []
+    words = re.findall(r"[A-Za-z][A-Za-z'-]*|[^\sA-Za-z]", text[: cue.start()])
+    while words and words[-1] in (",", "-", ":") or words and words[-1].lower() in ("in", "at", "and", "my", "with"):
+        words.pop()
+    names: list[str] = []
+    for word in reversed(words):
+        if not re.fullmatch(r"[A-Za-z][A-Za-z'-]*", word) or word.lower() in _NOT_NAMES or len(names) == 3:
+            break
+        names.insert(0, word)
+    return names if len(names) >= 2 else []
 
 
 def _name_tokens(rest: str, capitalised: bool, shaped: bool) -> list[str]:

@@ -7,7 +7,8 @@ not said yet, then goodbye). A task succeeds when the store afterwards equals th
 state (``expected_train.json``, or the gold actions replayed when a task has no entry there) and every
 ``communicate_info`` string appeared in some reply.
 
-Runs after the first vary the customer (a paraphrased opening, other words for yes and goodbye) and
+Runs after the first vary the customer (a paraphrased opening, answers reworded with lead-ins and
+contractions made or undone, other words for yes and goodbye) and
 speak every message the way a speech recogniser writes it (lower case, no punctuation, numbers in
 words, ids and emails spelled out), deterministically per (task, run), so pass^k measures robustness
 rather than luck.
@@ -44,6 +45,9 @@ _ANSWER_KEY = {"identity": "identity", "order_id": "order", "payment_method": "p
 _YES = ("yes", "yes please", "yes, go ahead", "yeah, do it", "sure, go ahead")
 _BYE = ("That's all, thank you.", "That's everything, thanks.", "Nothing else, thank you.")
 _FILLERS = ("um", "uh", "so", "well")
+_LEAD_INS = ("", "", "Sure, ", "Okay, ", "Right, ", "Yes, ")
+_CONTRACTIONS = (("I am", "I'm"), ("it is", "it's"), ("do not", "don't"), ("I would", "I'd"), ("that is", "that's"),
+                 ("I have", "I've"), ("I will", "I'll"), ("does not", "doesn't"), ("cannot", "can't"))
 
 
 class Agent(Protocol):
@@ -123,11 +127,21 @@ class Responder:
             text = getattr(self.customer, _ANSWER_KEY.get(result.awaiting, "details"))
             if text in self.unsaid:
                 self.unsaid.remove(text)
-            return self._say(text)
+            return self._say(self._reword(text))
         if self.unsaid:
-            return self._say(self.unsaid.pop(0))
+            return self._say(self._reword(self.unsaid.pop(0)))
         self.done = True
         return self._say(self.rng.choice(_BYE) if self.run else _BYE[0])
+
+    def _reword(self, text: str) -> str:
+        """The same answer in other words after the first run: a lead-in, contractions made or undone."""
+        if not self.run:
+            return text
+        expand = self.rng.random() < 0.5
+        for long, short in _CONTRACTIONS:
+            said, other = (short, long) if expand else (long, short)
+            text = re.sub(rf"\b{re.escape(said)}\b", other, text, flags=re.IGNORECASE)
+        return self.rng.choice(_LEAD_INS) + text
 
     def _say(self, text: str) -> str:
         if not self.run:

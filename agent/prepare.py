@@ -42,9 +42,16 @@ def register_warmup(runtime: Runtime) -> None:
 
 
 def _open_search(settings: Settings) -> object:
-    """Open the search index and bring it up to date with the store (photos: `shopagent index`)."""
+    """Open the search index and bring it up to date with the store (photos: `shopagent index`).
+
+    A Chroma server may be down now or later: the service then answers everything but searches, and
+    reconnects by itself (:mod:`shopagent.agent.availability`)."""
     from shopagent.agent.search import warm_searcher  # imports chromadb and the encoders
 
+    if settings.chroma_url:
+        from shopagent.agent.availability import GuardedSearcher
+
+        return GuardedSearcher(partial(warm_searcher, settings))
     return warm_searcher(settings)
 
 

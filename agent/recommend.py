@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -47,8 +47,22 @@ from shopagent.fusion.model import Features, FusionConfig
 from shopagent.fusion.render import render_product, resolve_texture
 from shopagent.fusion.scorer import FusionScorer
 from shopagent.fusion.tastes import TasteConfig, TasteSampler
-from shopagent.fusion.train import Artifact, TrainConfig, artifact_root, load_artifact, save_artifact, train_model
+from shopagent.fusion.train import (
+    Artifact,
+    ArtifactError,
+    TrainConfig,
+    artifact_root,
+    load_artifact,
+    save_artifact,
+    train_model,
+)
+from shopagent.logs import get_logger
 from shopagent.settings import Settings
+
+if TYPE_CHECKING:
+    from shopagent.retrieval.search import Hit, SearchQuery
+
+log = get_logger(__name__)
 
 Record = Mapping[str, Any]
 
@@ -289,3 +303,36 @@ def load_scorer(engine: Engine, settings: Settings) -> FusionScorer:
     """The newest trained model over the store's current catalog (new products rank by content)."""
     products, _ = read_store(engine)
     return FusionScorer(load_artifact(artifact_root(settings)), catalog_items(products), settings)
+
+
+class FusionReranker:
+    """Search re-ranking by the fusion scorer for a shopper with purchases (``query.history``).
+
+    Without purchases the retrieval order stands: the query is then all the scorer would have, and
+    the index already ranks by it. Hits the scorer does not know (products added since it loaded)
+    keep their retrieval order after the ones it ranked.
+    """
+
+    def __init__(self, scorer: FusionScorer) -> None:
+        self.scorer = scorer
+
+    def rerank(self, query: SearchQuery, hits: list[Hit]) -> list[Hit]:
+        if not query.history or not hits:
+            return hits
+        by_id = {hit.product_id: hit for hit in hits}
+        ranked = self.scorer.rank(query=query.text, image=query.image, history=query.history,
+                                  candidates=list(by_id), k=len(by_id))
+        reordered = [replace(by_id[r.product_id], reason=r.reason) for r in ranked]
+        seen = {hit.product_id for hit in reordered}
+        return reordered + [hit for hit in hits if hit.product_id not in seen]
+
+
+def load_reranker(engine: Engine, settings: Settings) -> FusionReranker | None:
+    """The personalising re-ranker when a trained model exists (``shopagent train-recommender``)."""
+    try:
+        scorer = load_scorer(engine, settings)
+    except ArtifactError as exc:
+        log.info("search_not_personalised", reason=str(exc))
+        return None
+    log.info("search_personalised", products=len(scorer.catalog))
+    return FusionReranker(scorer)

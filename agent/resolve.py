@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from shopagent.agent import entities
 
 Record = Mapping[str, Any]
 
+_FILLER = r"^\s*(?:(?:um+|uh+|so|well|oh|hmm+|okay|ok|right|alright|and)\b[\s,.]*)*"  # spoken lead-ins
 _YES = re.compile(
-    r"^\s*(?:y|yes|yeah|yep|yup|sure|ok|okay|correct|confirm(?:ed)?|go ahead|please do|do it|that'?s right|"
+    _FILLER + r"(?:y|yes|yeah|yep|yup|sure|ok|okay|correct|confirm(?:ed)?|go ahead|please do|do it|that'?s right|"
     r"right|absolutely|of course|sounds good|perfect)\b", re.I)
-_NO = re.compile(r"^\s*(?:n|no|nope|nah|don'?t|do not|stop|cancel that|never ?mind|wait|hold on|not now)\b", re.I)
-_EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding)\b", re.I)
+_NO = re.compile(_FILLER + r"(?:n|no|nope|nah|don'?t|do not|stop|cancel that|never ?mind|wait|hold on|not now)\b", re.I)
+_EXCEPT = re.compile(
+    r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|(?:but )?(?:i'?m |i am |i'?ll )?keep(?:ing)?)\b", re.I)
 _LATEST = re.compile(r"\b(?:latest|most recent|last|newest|recent one)\b", re.I)
 _EARLIEST = re.compile(r"\b(?:earliest|oldest|first one|first order)\b", re.I)
+_OTHER_CARD = re.compile(r"\b(?:other|another|different|second)\s+(?:credit\s+|debit\s+)?card\b", re.I)
 _SAME_METHOD = re.compile(r"\b(?:original|same (?:card|method|payment)|paid with|used to pay)\b", re.I)
 
 
@@ -53,6 +57,69 @@ def items_mentioned(text: str, items: Iterable[Record]) -> list[Record]:
     return chosen
 
 
+def unclear_items(text: str, items: Iterable[Record]) -> list[str]:
+    """Products named once ("a vacuum cleaner") that the order holds several of, with nothing in the
+    text telling which ("the robotic one", "both", "all of them")."""
+    items = list(items)
+    lowered = text.lower()
+    unclear = []
+    for name, score in entities.named_products(text, [item["name"] for item in items]).items():
+        same = [item for item in items if item["name"] == name]
+        if len(same) < 2 or entities.mentions_all_items(text):
+            continue
+        if _several(lowered, name):
+            continue
+        if entities.rank_variants(text, same)[0].score <= score:
+            unclear.append(name)
+    return unclear
+
+
+def _several(lowered: str, name: str) -> bool:
+    """The product is named in the plural or with "both"/"two"/"all" ("the vacuum cleaners", "both tablets")."""
+    head = re.escape(name.lower().split()[-1])
+    spoken = entities.spoken_to_digits(lowered)  # a zip code said as "three two two" is not "two"
+    return re.search(rf"\b{head}(?:s|es)\b|\b(?:both|2|all|each|pair)\b", spoken) is not None
+
+
+_FALLBACK = re.compile(
+    r"\b(?:if (?:that|it|this|they)(?:'?s| is| are|'re)? ?(?:not|n't) (?:available|possible|work\w*)|if (?:you|it|that) (?:can'?t|cannot|doesn'?t)\b[^,.;]*"
+    r"|if not|otherwise|or else|failing that)\b[,:]?", re.I)
+_FALLBACK_FLOWS = {"cancel_order": (r"cancel|remove", ("pending",)), "return_item": (r"return|send (?:\w+ )?back", ("delivered",))}
+
+
+def fallback_request(text: str, status: str) -> tuple[str, str] | None:
+    """What to do instead when the asked change is impossible ("if that's not available, cancel the
+    order"): the first fallback this order's status allows, as (flow, its words)."""
+    marks = list(_FALLBACK.finditer(text))
+    for mark, after in zip(marks, [*marks[1:], None]):
+        clause = text[mark.end() : after.start() if after else len(text)]
+        for flow, (verbs, statuses) in _FALLBACK_FLOWS.items():
+            if status in statuses and re.search(rf"\b(?:{verbs})\b", clause, re.I):
+                return flow, clause
+    return None
+
+
+_ACTION = re.compile(r"\b(?:return|send (?:\w+ )?back|exchange|swap|trade|replace|change|modify|switch|upgrade|cancel|remove)\b", re.I)
+_ACTIONS = {
+    "return": r"return|send (?:\w+ )?back",
+    "exchange": r"exchange|swap|trade|replace|change|switch|upgrade",
+    "change": r"change|modify|switch|swap|upgrade|replace|exchange",
+    "cancel": r"cancel|remove",
+}
+
+
+def clauses_for(action: str, text: str) -> str:
+    """The words of a message about one action: "return the bottle and exchange the bed" → for
+    "return", "return the bottle". Words before any action verb belong to every action."""
+    marks = list(_ACTION.finditer(text))
+    own = re.compile(rf"(?:{_ACTIONS[action]})", re.I)
+    parts = [text[m.start() : after.start() if after else len(text)]
+             for m, after in zip(marks, [*marks[1:], None]) if own.fullmatch(m.group())]
+    if not marks or not parts:
+        return text
+    return " ".join([text[: marks[0].start()], *parts])
+
+
 def chosen_items(text: str, items: list[Record]) -> list[Record]:
     """The items the text selects: named ones, all of them, or all except the named ones."""
     exception = _EXCEPT.search(text)
@@ -64,6 +131,90 @@ def chosen_items(text: str, items: list[Record]) -> list[Record]:
     return items_mentioned(text, items)
 
 
+_ALL_ORDERS = re.compile(
+    r"\b(?:all|both|every|each)\b(?:\s+(?:of|my|the|those|these))*(?:\s+\w+)?\s+orders?\b"
+    r"|\bevery(?:thing| item)? (?:that )?i(?: have)? (?:ordered|bought|purchased)\b", re.I)
+_NOT_THIS = re.compile(r"\b(?:not|except(?: for)?|but not|other than|apart from|excluding)\b", re.I)
+
+
+def mentions_all_orders(text: str) -> bool:
+    """True for "all my pending orders", "both of my orders", "everything I ordered"."""
+    return _ALL_ORDERS.search(entities.spoken_to_digits(text)) is not None
+
+
+_REFERENCE = re.compile(
+    r"\b(?:same(?: \w+)? as|like|used (?:for|on|in)|address (?:of|on|from|in))\s+(?:the |my )?(?:order\s*)?$", re.I)
+
+
+def orders_named(text: str) -> list[str]:
+    """Order ids the request is about, leaving out those only referred to ("the same address as order #W…")."""
+    found = entities.find_order_ids(text)
+    referred = set()
+    for order_id in found:
+        at = re.search(r"#?\s*w\s*" + r"\s*".join(order_id[2:]), text, re.I)
+        if at and _REFERENCE.search(text[: at.start()]):
+            referred.add(order_id)
+    return [i for i in found if i not in referred]
+
+
+def orders_meant(text: str, candidates: list[Record], others: list[Record] = ()) -> tuple[list[Record], bool]:
+    """The orders the text points at, and whether it means several of them at once.
+
+    An order is pointed at by what it holds ("the one with the two tablets", "not the one with the
+    grill"), where it ships ("my order going to Seattle"), its age ("the latest one"), or all of them
+    ("both orders"). Products named across orders, none holding them all ("the skateboard and the
+    garden hose"), mean each of those orders in turn. Returns every candidate, not several, when the
+    text does not tell them apart, and none when it names only products of ``others`` (the shopper's
+    orders that do not qualify).
+    """
+    if len(candidates) == 1 and _names_only_others(text, candidates[0], others):
+        return [], False
+    if len(candidates) <= 1:
+        return candidates, False
+    pool = candidates
+    if (negation := _NOT_THIS.search(text)) is not None:
+        excluded = [o for o in pool if items_mentioned(text[negation.end():], o["items"])]
+        if excluded and len(excluded) < len(pool):
+            pool, text = [o for o in pool if o not in excluded], text[: negation.start()]
+    origin = re.sub(r"\b(?:to|at) (?:my|the|our)\b[^.,;]*", " ", text, flags=re.I)  # not "to my address in Austin"
+    shipped = [o for o in pool if ships_to(origin, o.get("address") or {})]
+    if shipped and len(shipped) < len(pool):
+        pool = shipped
+    if mentions_all_orders(text):
+        return pool, True
+    named = entities.named_products(text, {item["name"] for o in pool for item in o["items"]})
+    holding = {name: [o for o in pool if any(i["name"] == name for i in o["items"])] for name in named}
+    full = [o for o in pool if all(o in holders for holders in holding.values())] if holding else []
+    if holding and not full and all(len(h) == 1 for h in holding.values()):
+        return [o for o in pool if any(o in h for h in holding.values())], True
+    if len(holding) == 1 and (price := price_preference(text)):  # "return the more expensive one" of two tablets
+        (name, holders), = holding.items()
+        priced = [(price * i["price"], o) for o in holders for i in o["items"] if i["name"] == name]
+        return [max(priced, key=lambda p: p[0])[1]], False
+    if len(holding) == 1 and len(next(iter(holding.values()))) > 1 and _several(text.lower(), next(iter(holding))):
+        return next(iter(holding.values())), True  # "both laptops", one in each order
+    fits = {o["order_id"]: _fit(text, o) for o in pool}
+    best = max(fits.values())
+    if best > (0, 0, 0.0) and sum(f == best for f in fits.values()) == 1:
+        return [o for o in pool if fits[o["order_id"]] == best], False
+    if (recent := pick_by_recency(text, pool)) is not None:
+        return [recent], False
+    return pool, False
+
+
+def _names_only_others(text: str, order: Record, others: list[Record]) -> bool:
+    names = {i["name"] for o in [order, *others] for i in o["items"]}
+    named = entities.named_products(text, names)
+    return bool(named) and not any(i["name"] in named for i in order["items"])
+
+
+def _fit(text: str, order: Record) -> tuple[int, int, float]:
+    """How well an order fits the words: products named, items named, then how well their options fit."""
+    items = items_mentioned(text, order["items"])
+    ranked = entities.rank_variants(text, items) if items else []
+    return len({i["name"] for i in items}), len(items), ranked[0].score if ranked else 0.0
+
+
 def pick_by_recency(text: str, candidates: list[Record]) -> Record | None:
     """"the latest one" / "my first order": candidates are in the order they were placed."""
     if _LATEST.search(text):
@@ -73,32 +224,158 @@ def pick_by_recency(text: str, candidates: list[Record]) -> Record | None:
     return None
 
 
-def choose_variant(text: str, current: Record, variants: Iterable[Record]) -> Record | None:
-    """The available variant that best fits the options the shopper asked for.
+# Option values that have an order without a number in them ("low" < "medium" < "high").
+_ORDINAL = {"xs": 0, "s": 1, "small": 1, "portable": 0, "m": 2, "medium": 2, "l": 3, "large": 3, "xl": 4, "xxl": 5,
+            "low": 1, "high": 3, "beginner": 1, "intermediate": 2, "expert": 3, "basic": 1, "professional": 2,
+            "standard": 1, "high-back": 2}
+_UP = ("more", "higher", "bigger", "larger", "greater", "longer", "taller", "brighter", "harder", "heavier",
+       "thicker", "max", "maximum", "highest", "most", "biggest", "largest", "longest", "tallest", "brightest",
+       "hardest", "heaviest", "thickest", "fancier", "upgrade")
+_DOWN = ("less", "lower", "smaller", "fewer", "shorter", "dimmer", "easier", "lighter", "thinner", "min", "minimum",
+         "lowest", "least", "smallest", "fewest", "shortest", "easiest", "dimmest", "lightest", "thinnest", "simpler",
+         "simplest")
+_EXTREME = frozenset(w for w in (*_UP, *_DOWN) if w.endswith("est") or w in ("max", "maximum", "min", "minimum"))
+# Words that say which option a comparison is about ("less bright": brightness; "bigger": size or capacity).
+_ABOUT = {"bright": ("brightness",), "dim": ("brightness",), "big": ("size", "capacity"), "larg": ("size", "capacity"),
+          "small": ("size", "capacity"), "long": ("length",), "short": ("length",), "tall": ("height",),
+          "thick": ("thickness",), "thin": ("thickness",), "heavi": ("weight",), "light": ("weight",),
+          "easi": ("difficulty",), "simpl": ("difficulty",), "hard": ("difficulty",), "difficult": ("difficulty",),
+          "piec": ("piece",), "zoom": ("zoom",), "resolut": ("resolution",), "storag": ("storage",),
+          "capacit": ("capacity",), "pressur": ("pressure",), "batter": ("battery",), "screen": ("screen",),
+          "frame": ("frame size",), "ventil": ("ventilation",), "ram": ("ram",), "memory": ("ram",)}
+_PRICE_UP = re.compile(r"\b(?:more expensive|most expensive|pricier|priciest|costlier|highest[- ]priced)\b")
+_PRICE_DOWN = re.compile(r"\b(?:cheaper|cheapest|less expensive|least expensive|lowest[- ]priced|inexpensive)\b")
 
-    Only variants that differ from the current item in an option the text names qualify; among equal
-    fits, the one keeping most of the current item's other options wins. None when the text names
-    no option value the current item lacks.
+
+def price_preference(text: str) -> int:
+    """+1 for "the more expensive one" / "most expensive version", -1 for "cheaper" / "cheapest", else 0."""
+    lowered = text.lower()
+    return 1 if _PRICE_UP.search(lowered) else -1 if _PRICE_DOWN.search(lowered) else 0
+
+
+def ordinal(value: Any) -> float | None:
+    """Where an option value sits on its scale: "1000ml" 1000, "4K" 4000, "medium" 2; None if unordered."""
+    text = str(value).lower()
+    if text in _ORDINAL:
+        return float(_ORDINAL[text])
+    number = re.match(r"(\d+(?:\.\d+)?)\s*(k\b)?", text)
+    return float(number.group(1)) * (1000 if number.group(2) else 1) if number else None
+
+
+@dataclass(frozen=True)
+class Relative:
+    """A change asked relative to the current item: "less bright", "maximum zoom", "1000 more pieces"."""
+
+    key: str
+    direction: int  # +1 up, -1 down
+    extreme: bool  # "the maximum zoom", not just "more zoom"
+    by: float | None = None  # "1000 more pieces": exactly this much
+
+
+def relative_wants(text: str, options: Mapping[str, Any]) -> list[Relative]:
+    """The comparisons in the text that apply to the ordered options of one product (its option values)."""
+    words = re.sub(r"[^a-z0-9. ]+", " ", entities.spoken_to_digits(text)).split()
+    wants: list[Relative] = []
+    for i, word in enumerate(words):
+        if word not in _UP and word not in _DOWN:
+            continue
+        if words[i + 1 : i + 2] in (["expensive"], ["pricey"], ["costly"]):
+            continue  # price, see price_preference
+        direction = 1 if word in _UP else -1
+        by = float(words[i - 1]) if i and re.fullmatch(r"\d+(?:\.\d+)?", words[i - 1]) else None
+        for about in (word, *words[i + 1 : i + 3]):
+            key = _key_about(about, options)
+            if key is not None:
+                wants.append(Relative(key, direction, word in _EXTREME, by))
+                break
+    extremes = {w.key for w in wants if w.extreme}  # "more zoom, the highest": the highest
+    return [w for w in wants if w.extreme or w.key not in extremes]
+
+
+def _key_about(word: str, options: Mapping[str, Any]) -> str | None:
+    """The ordered option a word is about ("bright" → brightness), if this product has it."""
+    ordered = [k for k, v in options.items() if ordinal(v) is not None]
+    for stem, hints in _ABOUT.items():
+        if word.startswith(stem):
+            for hint in hints:
+                found = [k for k in ordered if hint in k.lower()]
+                if found:
+                    return min(found, key=len)  # "size" before "frame size"
+    return None
+
+
+_KEEP = re.compile(r"\b(?:same|keep(?:ing)?(?: the)?|still)\s+(\w+(?:\s\w+)?(?:(?:,| and| &) \w+)*)", re.I)
+
+
+def choose_variant(text: str, current: Record, variants: Iterable[Record], *, strict: bool = False) -> Record | None:
+    """The available variant that best fits what the shopper asked for.
+
+    Asked values the current item lacks count first (one per option; between alternatives, the one
+    said first: "battery, then AC"; values the current item has only describe it), then comparisons with the current item ("less bright", "one size
+    smaller": the nearest step; "the maximum zoom": the extreme), then price ("the cheapest"), then
+    keeping the current item's other options. "Same size" / "keep the material" keep those. None
+    when the text asks for no change this product can make, or, ``strict``, when the best fit would
+    also change an option the shopper did not talk about (so the dialogue shows the choices first).
     """
     candidates = {
         v["item_id"]: {**v, "name": current["name"]}
         for v in variants
         if v.get("available") and v["item_id"] != current["item_id"]
     }
-    best: tuple[int, float, int] | None = None
+    if not candidates:
+        return None
+    mine = current["options"]
+    wants = relative_wants(text, mine)
+    price = price_preference(text)
+    keep = {k for m in _KEEP.finditer(text) for k in mine if _stem_in(m.group(1), k)}
+    mentions = [m for m in entities.find_options(text, list(candidates.values())) if not m.negated]
+    ruled_out = [m for m in entities.find_options(text, list(candidates.values())) if m.negated]
+    best: tuple[Any, ...] | None = None
     choice: Record | None = None
-    for match in entities.rank_variants(text, list(candidates.values())):
-        # The text often names the current options too ("the blue ones for black ones"): what counts
-        # first is how many of the *new* values asked for the variant has.
-        new_values = sum(current["options"].get(k) != v for k, v in match.matched.items())
-        if not new_values:
+    asked: set[str] = set()
+    for variant in candidates.values():
+        options = variant["options"]
+        if any(options.get(k) != mine.get(k) for k in keep):
             continue
-        options = candidates[match.item_id]["options"]
-        kept = sum(current["options"].get(k) == v for k, v in options.items())
-        score = (new_values, match.score, kept)
+        if any(options.get(k) == v for m in ruled_out for k, v in m.values.items()):
+            continue
+        said: dict[str, int] = {}  # option changed to a value asked -> where it was first asked
+        for mention in mentions:
+            for k, v in mention.values.items():
+                if options.get(k) == v != mine.get(k) and k not in said:
+                    said[k] = mention.position
+        steps = _steps(wants, mine, options)
+        if steps is None or not (said or wants or price):
+            continue
+        if price and not (said or wants) and price * (float(variant["price"]) - float(current.get("price", 0))) <= 0:
+            continue  # "the cheapest one" when this is already the cheapest: nothing to change
+        kept = sum(mine.get(k) == v for k, v in options.items())
+        score = (len(said), steps, -sum(said.values()), price * float(variant.get("price", 0)), kept)
         if best is None or score > best:
-            best, choice = score, candidates[match.item_id]
+            best, choice, asked = score, variant, {*said, *(w.key for w in wants)}
+    if choice is not None and strict and not price:
+        if any(choice["options"].get(k) != v for k, v in mine.items() if k not in asked):
+            return None
     return choice
+
+
+def _steps(wants: list[Relative], mine: Mapping[str, Any], options: Mapping[str, Any]) -> float | None:
+    """How well a variant meets the comparisons (higher is better), None when it breaks one."""
+    total = 0.0
+    for want in wants:
+        now, new = ordinal(mine.get(want.key)), ordinal(options.get(want.key))
+        if now is None or new is None or (new - now) * want.direction <= 0:
+            return None
+        if want.by is not None and abs(abs(new - now) - want.by) > 1e-9:
+            return None
+        total += new * want.direction if want.extreme else -abs(new - now)
+    return total
+
+
+def _stem_in(words: str, key: str) -> bool:
+    """"same material" names the option "material"; "same size" names "size" (not "screen size")."""
+    said = {w[:5] for w in words.lower().split()}
+    return key.lower().split()[-1][:5] in said or key.lower()[:5] in said
 
 
 def payment_method_mentioned(text: str, methods: list[Record], original: str | None = None) -> Record | None:
@@ -106,6 +383,10 @@ def payment_method_mentioned(text: str, methods: list[Record], original: str | N
     by_id = {m["id"]: m for m in methods}
     if original in by_id and _SAME_METHOD.search(text):
         return by_id[original]
+    if _OTHER_CARD.search(text):  # "my other card": the one card that did not pay for the order
+        cards = [m for m in methods if m["source"] == "credit_card" and m["id"] != original]
+        if len(cards) == 1:
+            return cards[0]
     for mention in entities.find_payment_methods(text):
         if mention.kind == "original" and original in by_id:
             return by_id[original]
@@ -130,19 +411,104 @@ def cancel_reason(text: str) -> str | None:
     return None
 
 
+US_STATES = {
+    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
+    "connecticut": "CT", "delaware": "DE", "district of columbia": "DC", "florida": "FL", "georgia": "GA",
+    "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS",
+    "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD", "massachusetts": "MA",
+    "michigan": "MI", "minnesota": "MN", "mississippi": "MS", "missouri": "MO", "montana": "MT",
+    "nebraska": "NE", "nevada": "NV", "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM",
+    "new york": "NY", "north carolina": "NC", "north dakota": "ND", "ohio": "OH", "oklahoma": "OK",
+    "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC", "south dakota": "SD",
+    "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT", "virginia": "VA", "washington": "WA",
+    "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY",
+}
+_CODES = frozenset(US_STATES.values())
+# What people call a place instead of its city name.
+_PLACE_NAMES = {"nyc": "new york", "new york city": "new york", "big apple": "new york", "la": "los angeles",
+                "dc": "washington", "philly": "philadelphia", "sf": "san francisco", "vegas": "las vegas"}
+_STREET = (r"(?:street|st|avenue|ave|road|rd|drive|dr|lane|ln|boulevard|blvd|way|court|ct|place|pl|highway|hwy"
+           r"|parkway|pkwy|terrace|circle|trail|square|broadway)")
+_UNIT = r"(?:apt|apartment|suite|unit|ste|#|floor|fl)\.?\s*#?\s*[\w-]+"
 _ADDRESS = re.compile(
-    r"(?<![#\w])(?P<address1>\d+\s+[a-z][\w .'-]*?)\s*,\s*(?:(?P<address2>(?:apt|apartment|suite|unit|ste|#|floor|fl)\.?\s*[\w-]+)\s*,\s*)?"
-    r"(?P<city>[a-z][\w .'-]*?)\s*,\s*(?P<state>[a-z]{2}|[a-z][a-z ]+?)\s*,?\s*(?P<zip>\d{5})(?:-\d{4})?"
-    r"(?:\s*,\s*(?P<country>[a-z][\w .]*))?",
+    rf"(?<![#\w])(?P<address1>\d{{1,6}}\s+(?:[a-z][\w.'-]*\s+){{0,4}}?{_STREET}\b\.?|\d{{1,6}}\s+[a-z][\w .'-]*?(?=\s*,))"
+    rf"\s*,?\s*(?:(?P<address2>{_UNIT})\s*,?\s*)?"
+    r"(?P<place>[a-z][a-z .,'-]*?)\s*,?\s*(?P<zip>\d{5})(?:-\d{4})?\b"
+    r"(?:\s*,?\s*(?P<country>usa|us|united states(?: of america)?))?",
     re.I,
 )
 
 
+def state_code(name: str) -> str | None:
+    """"Texas", "tx", "New York" → the two-letter code; None for anything else."""
+    name = " ".join(name.lower().replace(".", " ").split())
+    return US_STATES.get(name) or (name.upper() if name.upper() in _CODES else None)
+
+
 def parse_address(text: str) -> dict[str, str] | None:
-    """A full postal address ("12 Oak St, Apt 4, Austin, TX 78701[, USA]") or None."""
-    match = _ADDRESS.search(text)
-    if not match:
-        return None
-    parts = {k: (v or "").strip(" .") for k, v in match.groupdict().items()}
-    parts["country"] = parts["country"] or "USA"
-    return parts
+    """A full US postal address in free phrasing or None: "12 Oak St, Apt 4, Austin, TX 78701",
+    "445 Maple Drive Suite 394 Fort Worth Texas 76165" (state names or codes, commas optional, numbers
+    spoken or written)."""
+    s = entities.spoken_to_digits(text) if not re.search(r"\d", text) else text
+    for match in _ADDRESS.finditer(s):
+        parts = {k: (v or "").strip(" .,") for k, v in match.groupdict().items()}
+        # the state is the last one or two words before the zip; what precedes it is the city
+        words = parts["place"].replace(",", " ").split()
+        for n in (3, 2, 1):
+            if len(words) > n and (code := state_code(" ".join(words[-n:]))):
+                city = " ".join(words[:-n])
+                break
+        else:
+            continue
+        return {
+            "address1": _title(parts["address1"]), "address2": _title(parts["address2"]),
+            "city": _title(city), "state": code, "zip": parts["zip"], "country": "USA",
+        }
+    return None
+
+
+def _title(text: str) -> str:
+    """Capitalise words written in lower case (speech), leave written capitals alone."""
+    return " ".join(w[0].upper() + w[1:] if w.islower() else w for w in text.split())
+
+
+def ships_to(text: str, address: Record) -> bool:
+    """The text names the address's city or state ("my order going to Seattle", "the one sent to Texas")."""
+    if not address:
+        return False
+    words = " " + " ".join(re.sub(r"[^a-z ]+", " ", text.lower()).split()) + " "
+    for alias, city in _PLACE_NAMES.items():
+        words = words.replace(f" {alias} ", f" {alias} {city} ")
+    state = next((n for n, c in US_STATES.items() if c == address.get("state")), None)
+    return any(f" {place} " in words for place in (str(address.get("city", "")).lower(), state) if place)
+
+
+_DEFAULT_ADDRESS = re.compile(
+    r"\b(?:default|home|profile|account'?s?|usual)\b(?: \w+)? address\b|\baddress on (?:my|the) (?:account|profile)")
+
+
+def address_mentioned(text: str, known: list[tuple[str, Record]], exclude: Record | None = None) -> Record | None:
+    """One of the shopper's own addresses the text refers to: "my default address", "the address of
+    order #W…", "the one on my luggage set order", "my NYC address from my other order".
+
+    ``known`` holds (how it is known, address) pairs: "default", or an order's id and item names.
+    """
+    said = text.lower()
+    options = [(label, a) for label, a in known if a and not _same_address(a, exclude)]
+    ids = set(entities.find_order_ids(text))
+    by_order = [a for label, a in options if label.split(" ", 1)[0] in ids]
+    if by_order:
+        return by_order[0]
+    named = [a for label, a in options if label != "default" and entities.named_products(said, label.split(" | ")[1:])]
+    placed = [a for _, a in options if ships_to(text, a)]
+    default = [a for label, a in options if label == "default"] if _DEFAULT_ADDRESS.search(said) else []
+    for group in (named, placed, default):
+        distinct = {tuple(sorted(a.items())): a for a in group}
+        if len(distinct) == 1:
+            return next(iter(distinct.values()))
+    return None
+
+
+def _same_address(a: Record, b: Record | None) -> bool:
+    keys = ("address1", "address2", "city", "state", "zip")
+    return b is not None and all(str(a.get(k, "")) == str(b.get(k, "")) for k in keys)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from shopagent.agent.store.db import create_engine, migrate, transaction
 from shopagent.agent.store.demo import DemoOptions, load_demo
 from shopagent.agent.store.policy import load_policy, policy_passages
-from shopagent.agent.store.schema import Product, Variant
+from shopagent.agent.store.schema import Order, OrderItem, Product, Variant
 from shopagent.agent.store.tau2 import data_dir, import_tau2
 from shopagent.retrieval.index import CatalogIndex, SyncReport
 from shopagent.retrieval.records import PassageDoc, ProductDoc, VariantRecord, content_hash
@@ -181,13 +181,29 @@ def evaluation_catalogs(settings: Settings, demo_products: int, photos: bool) ->
     return catalogs
 
 
+def purchase_history(engine: Engine, user_id: str) -> tuple[str, ...]:
+    """Product ids of everything the user ordered, oldest order first (what personalises search)."""
+    stmt = (
+        select(OrderItem.product_id)
+        .join(Order, Order.order_id == OrderItem.order_id)
+        .where(Order.user_id == user_id)
+        .order_by(Order.position, OrderItem.position)
+    )
+    with transaction(engine) as db:
+        return tuple(db.scalars(stmt))
+
+
 def warm_searcher(settings: Settings) -> Searcher:
     """Warm-up step: open the index and bring product texts and passages up to date with the shop.
 
     Unchanged records are skipped, so this costs seconds after the first run. Photos are indexed by
     ``shopagent index`` only: drawing and encoding one per variant takes minutes on a small CPU.
+    With a trained recommender (``shopagent train-recommender``) results are re-ranked for the
+    signed-in shopper's purchases; without one they keep the index's order.
     """
+    from shopagent.agent.recommend import load_reranker  # imports the fusion model (torch)
+
     engine = create_engine(settings.database_url)
     index = open_index(settings)
     index.sync(product_docs(engine), passage_docs(engine), photos=False)
-    return Searcher(index, ShopCatalog(engine))
+    return Searcher(index, ShopCatalog(engine), load_reranker(engine, settings))

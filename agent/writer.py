@@ -19,6 +19,7 @@ from typing import Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
+from prometheus_client import Counter
 
 from shopagent.agent import grounding
 from shopagent.logs import get_logger
@@ -26,6 +27,13 @@ from shopagent.logs import get_logger
 log = get_logger(__name__)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+REPLIES = Counter(
+    "shopagent_replies",
+    "Reply plans written, by outcome: llm, template_only, or a fallback to the template because the LLM's "
+    "reply was ungrounded or the LLM was unavailable (down, slow, erroring).",
+    ["outcome"],
+)
+Outcome = Literal["llm", "template_only", "ungrounded", "llm_unavailable"]
 
 
 @dataclass(frozen=True)
@@ -58,9 +66,11 @@ class WriterStats:
     template_only: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def count(self, outcome: Literal["llm", "fallback", "template_only"]) -> None:
+    def count(self, outcome: Outcome) -> None:
+        REPLIES.labels(outcome).inc()
+        field = "fallback" if outcome in ("ungrounded", "llm_unavailable") else outcome
         with self._lock:
-            setattr(self, outcome, getattr(self, outcome) + 1)
+            setattr(self, field, getattr(self, field) + 1)
 
     @property
     def fallback_rate(self) -> float:
@@ -109,12 +119,12 @@ class ReplyWriter:
                 raise _Ungrounded(f"dropped facts {sorted(required - used)}")
         except _Ungrounded as exc:
             log.info("reply_fallback", reason=str(exc))
-            self.stats.count("fallback")
+            self.stats.count("ungrounded")
             yield WriterEvent("reset" if sent else "delta", plan.text)
             return
         except Exception as exc:  # backend down, timeout: the shopper still gets an answer
             log.warning("llm_unavailable", error=f"{type(exc).__name__}: {exc}")
-            self.stats.count("fallback")
+            self.stats.count("llm_unavailable")
             yield WriterEvent("reset" if sent else "delta", plan.text)
             return
         self.stats.count("llm")

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -80,9 +80,47 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    # --- access ----------------------------------------------------------------------------
+    # With no keys at all the API answers loopback clients only (a shop trying it on its own machine);
+    # anything reachable from elsewhere needs keys. See README "Access".
+    api_keys: list[str] = Field(
+        default_factory=list,
+        description="Secret keys for the platform API (Authorization: Bearer or X-API-Key); an entry "
+        "`sha256:<hex>` is the digest of a key, so the key itself need not be stored.",
+    )
+    widget_keys: list[str] = Field(
+        default_factory=list, description="Publishable keys for the chat widget (X-Shopagent-Key); public by design."
+    )
+    widget_origins: list[str] = Field(
+        default_factory=list, description="Origins (https://shop.example) whose pages may use a publishable key."
+    )
+    widget_rate_limit: str = Field(
+        default="30/minute;300/hour", description="Per-IP limit on widget requests (`limits` notation)."
+    )
+    shopper_token_secret: SecretStr | None = Field(
+        default=None, description="HS256 secret of signed shopper tokens (X-Shopper-Token); at least 32 bytes."
+    )
+
     # --- integrations ----------------------------------------------------------------------
     chatwoot_url: str | None = Field(default=None, description="Chatwoot base URL for the agent-bot webhook.")
     chatwoot_token: str | None = Field(default=None, description="Chatwoot agent bot access token.")
+    chatwoot_webhook_secret: SecretStr | None = Field(
+        default=None, description="The agent bot's webhook secret: deliveries must carry its X-Chatwoot-Signature."
+    )
+
+    # --- privacy ---------------------------------------------------------------------------
+    # Days to keep shoppers' data (0 = keep). Recordings are never stored: they are transcribed in
+    # memory and dropped, so only the text of voice turns (transcripts) has a retention.
+    retention_transcripts_days: int = Field(default=0, ge=0, description="Delete voice-turn text after N days.")
+    retention_conversations_days: int = Field(
+        default=0, ge=0, description="Delete conversations idle for N days (messages, state, handoffs)."
+    )
+    purge_interval_minutes: float = Field(
+        default=0, ge=0, description="The service runs the retention purge this often (0 = only `privacy purge`)."
+    )
+    staff_api_key: SecretStr | None = Field(
+        default=None, description="Bearer key of the staff privacy endpoints (export/erase a shopper); unset = off."
+    )
 
     # --- limits ----------------------------------------------------------------------------
     max_message_chars: int = Field(default=4000, ge=1)

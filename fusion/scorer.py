@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from shopagent.fusion.features import CatalogItem, catalog_features, encode_texts
+from shopagent.fusion.features import CatalogItem, catalog_features
 from shopagent.fusion.image import ImageEncoder, ImageInput
 from shopagent.fusion.model import Features
+from shopagent.fusion.text import TextEncoder
 from shopagent.fusion.train import Artifact
 from shopagent.settings import Settings
 
@@ -90,7 +91,8 @@ class FusionScorer:
     def _extra(self, query: str | None, image: ImageInput | None) -> tuple[Features | None, list[str]]:
         text_rows, image_rows, present, labels = [], [], [], []
         if query and query.strip():
-            text_rows.append(torch.from_numpy(encode_texts([query.strip()], self.settings)[0]))
+            # Encoded directly, not through the feature cache: queries are many and used once.
+            text_rows.append(torch.from_numpy(TextEncoder.load(self.settings).encode([query.strip()])[0]))
             image_rows.append(self.model.image_mean)
             present.append([True, False])
             labels.append(f'your search "{query.strip()}"')

@@ -107,12 +107,17 @@ class InMemoryCatalog:
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """Exactly one of ``text`` or ``image`` (a photo: PIL image, file path or bytes), plus filters."""
+    """Exactly one of ``text`` or ``image`` (a photo: PIL image, file path or bytes), plus filters.
+
+    ``history`` holds the product ids the shopper bought (oldest first): only a personalising
+    :class:`Reranker` reads it; the index ranks by the query alone.
+    """
 
     text: str | None = None
     image: Image.Image | Path | str | bytes | None = None
     filters: SearchFilters = SearchFilters()
     k: int = 10
+    history: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,16 +126,19 @@ class Hit:
 
     ``score`` is the cosine similarity of the query to the product's text, or to its best-matching
     variant photo; for photo queries the variants whose photos matched come first, best first.
+    ``reason`` is a re-ranker's short explanation of the hit's place, when one reordered it.
     """
 
     product_id: str
     name: str
     score: float
     variants: tuple[VariantRecord, ...]
+    reason: str | None = None
 
 
 class Reranker(Protocol):
-    """Reorders (and may rescore) a pool of hits, e.g. the fusion scorer."""
+    """Reorders a pool of hits (e.g. the fusion scorer, personalised by ``query.history``); it may
+    set each hit's ``reason`` and must keep every hit."""
 
     def rerank(self, query: SearchQuery, hits: list[Hit]) -> list[Hit]: ...
 

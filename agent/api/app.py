@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shopagent import __version__
 from shopagent.agent.agents import CLIENT_ERRORS
-from shopagent.agent.api.routes import chatwoot, conversations, health, openai_compat, voice, widget
+from shopagent.agent.api.routes import chatwoot, conversations, health, openai_compat, privacy, voice, widget
+from shopagent.agent.api.security import Access, BodyLimit
 from shopagent.agent.prepare import register_warmup
 from shopagent.agent.runtime import Runtime
 from shopagent.settings import Settings, get_settings
@@ -35,11 +41,18 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = True) -> Fas
         summary="Customer-service agent for online shops: chat, voice and platform API.",
         description="Start a conversation, post shopper messages (text or voice) and get replies with "
         "product cards and the actions taken. Every reply says what the agent awaits next (`awaiting`). "
-        "Errors are JSON `{error, reason}` with a 4xx status.",
+        "Errors are JSON `{error, reason}` with a 4xx status (503 while loading).\n\n"
+        "**Access.** Platforms send a secret API key (`Authorization: Bearer <key>` or `X-API-Key`); the chat "
+        "widget sends its publishable key (`X-Shopagent-Key`) from an allowlisted origin, limited per IP. "
+        "A server with no keys configured answers loopback clients only. The shop's page may add "
+        "`X-Shopper-Token`, an HS256 JWT (`sub` = customer id or email, `exp`) signed with the shop's secret, "
+        "to authenticate the shopper without asking for email or zip code.",
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    for router in (health.router, conversations.router, voice.router, openai_compat.router, chatwoot.router, widget.router):
+    app.state.access = Access(settings)
+    for router in (health.router, conversations.router, voice.router, openai_compat.router, chatwoot.router, widget.router,
+                   privacy.router):
         app.include_router(router)
 
     async def client_error(_: Request, exc: Exception) -> Response:
@@ -51,17 +64,31 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = True) -> Fas
     for error in CLIENT_ERRORS:
         app.add_exception_handler(error, client_error)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes:
-            return JSONResponse(
-                {"error": "too_large", "reason": f"the request body is larger than {settings.max_upload_bytes} bytes"},
-                status_code=413,
-            )
-        return await call_next(request)
+    async def http_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+        return JSONResponse({"error": code, "reason": str(exc.detail)}, exc.status_code, headers=exc.headers)
 
+    async def invalid_request(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = jsonable_encoder(exc.errors())
+        reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:3])
+        return JSONResponse({"error": "invalid_request", "reason": reason, "detail": errors}, 422)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     Instrumentator(excluded_handlers=["/metrics", "/health", "/ready"]).instrument(app).expose(
         app, include_in_schema=False
     )
+    if settings.widget_origins:  # outermost, so refusals and preflights carry the CORS headers too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[origin.rstrip("/") for origin in settings.widget_origins],
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Idempotency-Key", "X-Shopagent-Key", "X-Shopper-Token"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
     return app

@@ -291,7 +291,9 @@ class Message(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
     content: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # "voice" marks a transcript, which has its own retention (see shopagent.agent.privacy).
+    channel: Mapped[str] = mapped_column(String(10), default="text", server_default="text")
 
 
 class StoredReply(Base):

@@ -46,7 +46,15 @@ from shopagent.agent.store.errors import (
     NotFound,
     StoreError,
 )
-from shopagent.agent.store.operations import AUTHENTICATE_FIRST, TOOLS, Context, Tool, check_arguments
+from shopagent.agent.store.operations import (
+    AUTHENTICATE_FIRST,
+    TOOLS,
+    Context,
+    Tool,
+    _authenticate,
+    check_arguments,
+    find_user_id_by_email,
+)
 from shopagent.agent.store.policy import Policy, load_policy
 from shopagent.agent.store.schema import (
     AuditEntry,
@@ -59,6 +67,7 @@ from shopagent.agent.store.schema import (
     User,
     utcnow,
 )
+from shopagent.faults import crash_point
 
 T = TypeVar("T")
 MAX_KEY = 200
@@ -195,6 +204,7 @@ class ShopSession:
                     )
                 )
                 self._audit(ctx, "preview", spec.name, args, {"summary": change.summary})
+            crash_point("preview_stored")
             summary = "\n".join(change.summary)
             return Preview(token, spec.name, args, summary, change.details, change.result, expires_at)
 
@@ -202,11 +212,14 @@ class ShopSession:
 
     def confirm(self, confirmation: str, idempotency_key: str) -> Any:
         """Apply the change a preview's token stands for; returns the changed record."""
-        return self._audited(
+        crash_point("confirmation_received")
+        result = self._audited(
             "confirm",
             {"idempotency_key": idempotency_key},
             lambda: self._confirm(confirmation, idempotency_key, None),
         )
+        crash_point("change_committed")
+        return result
 
     def add_message(self, role: str, content: str) -> None:
         with self._context(write=True) as ctx:
@@ -218,10 +231,12 @@ class ShopSession:
         with self._context() as ctx:
             return ctx.conversation.state
 
-    def save_turn(self, text: str, state: dict[str, Any]) -> None:
+    def save_turn(self, text: str, state: dict[str, Any], channel: str = "text") -> None:
         """Record the shopper's message and the dialogue's new state together (one transaction)."""
         with self._context(write=True) as ctx:
-            ctx.db.add(Message(conversation_id=self.conversation_id, role="user", content=text, created_at=ctx.now))
+            ctx.db.add(Message(
+                conversation_id=self.conversation_id, role="user", content=text, created_at=ctx.now, channel=channel
+            ))
             ctx.conversation.state = state
 
     def stored_reply(self, key: str) -> dict[str, Any] | None:
@@ -244,6 +259,20 @@ class ShopSession:
                 select(Message).where(Message.conversation_id == self.conversation_id).order_by(Message.id)
             )
             return [{"role": m.role, "content": m.content} for m in rows]
+
+    def authenticate_signed(self, subject: str) -> str:
+        """Authenticate as the shopper a shop-signed token names (user id or email), with the lookup
+        tools' rules (one user per conversation). Not a tool: only the service calls it, after checking
+        the signature, so nothing a shopper types can reach it."""
+
+        def run() -> str:
+            with self._context(write=True) as ctx:
+                known_id = ctx.db.get(User, subject) is not None
+                user_id = _authenticate(ctx, subject) if known_id else find_user_id_by_email(ctx, subject)
+                self._audit(ctx, "record", "signed_identity", {"subject": subject}, user_id)
+                return user_id
+
+        return self._audited("signed_identity", {"subject": subject}, run)
 
     # --- the τ² tools ----------------------------------------------------------------------------
 
@@ -425,6 +454,8 @@ class ShopSession:
                 )
             )
             self._audit(ctx, "change", row.tool, row.arguments, {"summary": change.summary, "idempotency_key": key})
+            ctx.db.flush()
+            crash_point("mid_operation")  # written, not yet committed
             return change.result
 
     def _check_token(

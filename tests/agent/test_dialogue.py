@@ -2,6 +2,7 @@
 
 from shopagent.agent.build import build_agent
 from shopagent.agent.turn import TurnInput
+from shopagent.agent.store.tau2 import export_tau2
 
 from .conftest import Say, audit, order
 
@@ -109,3 +110,43 @@ def test_modify_pending_order_address(say: Say, shop) -> None:
 def test_every_reply_says_what_it_awaits(say: Say) -> None:
     for text in ("hello", "what's your return policy?", "bye"):
         assert say(text).awaiting in {"none", "identity", "order_id", "items", "payment_method", "confirmation", "reason", "address"}
+
+
+IVAN = "ivan.kim1689@example.com"  # pending #W6443279 (skateboard, kettle; ships to New York), #W2493472 (Chicago)
+
+
+def test_one_request_for_several_orders_handles_each_in_turn(say: Say, shop) -> None:
+    first = say(f"Hello, {IVAN} here. Cancel both of my pending orders please, I don't need them anymore.")
+    assert first.awaiting == "confirmation" and "#W6443279" in first.text
+    second = say("yes")
+    assert second.awaiting == "confirmation" and "#W2493472" in second.text  # the next order, same request
+    say("yes")
+    placed = [order(shop, o) for o in ("#W6443279", "#W2493472")]
+    assert {p["status"] for p in placed} == {"cancelled"}
+    refunded = sum(p["amount"] for o in placed for p in o["payment_history"] if p["transaction_type"] == "refund")
+    total = say("so how much am I getting back altogether?")
+    assert f"${refunded:,.2f}" in total.text and not audit(shop, "refusal")
+
+
+def test_an_address_named_by_reference_resolves_to_the_shoppers_own(say: Say, shop) -> None:
+    say(f"my email is {IVAN}")
+    preview = say("could the skateboard order go to my default address instead")
+    assert preview.awaiting == "confirmation" and "Chicago" in preview.text
+    say("yes")
+    placed, user = order(shop, "#W6443279"), export_tau2(shop.engine)["users"]
+    home = next(u for u in user.values() if u["email"] == IVAN)["address"]
+    assert {k: placed["address"][k] for k in home} == home
+
+
+def test_the_order_is_asked_by_item_when_every_order_has_that_product(say: Say) -> None:
+    say("yeah hi i want to exchange the laptop you sent me")
+    asked = say("lei wilson zip code three two two five five")
+    assert asked.awaiting == "items" and asked.text.count("Laptop") == 2
+
+
+def test_a_fallback_is_taken_when_the_asked_change_is_impossible(say: Say, shop) -> None:
+    say(f"{IVAN} here, please change the skateboard in my skateboard order")
+    preview = say("a titanium deck. otherwise cancel the order, it was a mistake")  # no titanium skateboards
+    assert preview.awaiting == "confirmation" and "Cancel order #W6443279" in preview.text
+    say("yes")
+    assert order(shop, "#W6443279")["cancel_reason"] == "ordered by mistake"

@@ -308,3 +308,14 @@ def test_search_filters_on_the_tau2_catalog(tau2_dir: Path) -> None:
     assert (filters.max_price_cents, filters.in_stock) == (20000, True)
     filters = parse_search_filters("black sunglasses with polarized lenses", variants)
     assert dict(filters.options) == {"frame color": "black", "lens type": "polarized"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ana Ruiz, zip 10001. I lost the password to my email, sorry.",
+     "ana ruiz zip code one zero zero zero one i never got an email from you",
+     "It's Ana Ruiz in 10001 and I can't find my email",
+     "uh right ana ruiz zip one zero zero zero one"],
+)
+def test_the_name_just_before_the_zip_counts_whatever_follows(text: str) -> None:
+    assert find_name(text) == PersonName("Ana", "Ruiz")

@@ -85,3 +85,112 @@ def test_parse_address() -> None:
                       "zip": "78701", "country": "USA"}
     assert resolve.parse_address("45 Oak Ave, Denver, CO 80202")["address2"] == ""
     assert resolve.parse_address("somewhere in Denver") is None
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [("new place is 9 Birch Road Apt 2B Salem Oregon 97301", ("9 Birch Road", "Apt 2B", "Salem", "OR", "97301")),
+     ("ship to 77 Pine Lane, Boulder, Colorado 80302 please", ("77 Pine Lane", "", "Boulder", "CO", "80302")),
+     ("nine oh four harbor boulevard suite twelve san diego california nine two one oh one",
+      ("904 Harbor Boulevard", "Suite 12", "San Diego", "CA", "92101")),
+     ("order 1656367028 to item 1421289881, figure it out, thanks 12345", None)],
+)
+def test_addresses_in_free_phrasing(text: str, expected: tuple | None) -> None:
+    parsed = resolve.parse_address(text)
+    keys = ("address1", "address2", "city", "state", "zip")
+    assert (tuple(parsed[k] for k in keys) if parsed else None) == expected
+    assert parsed is None or parsed["country"] == "USA"
+
+
+def test_an_address_named_by_where_it_is_known_from() -> None:
+    home = {"address1": "1 Elm St", "address2": "", "city": "Austin", "state": "TX", "zip": "78701", "country": "USA"}
+    cabin = {**home, "address1": "5 Lake Rd", "city": "Duluth", "state": "MN", "zip": "55802"}
+    office = {**home, "address1": "9 Main St", "city": "New York", "state": "NY", "zip": "10001"}
+    known = [("default", home), ("#W1111111 | Canoe | Paddle", cabin), ("#W2222222 | Laptop", office)]
+    assert resolve.address_mentioned("use my home address", known, office) == home
+    assert resolve.address_mentioned("the address on the canoe order", known, office) == cabin
+    assert resolve.address_mentioned("same address as order #W2222222", known, home) == office
+    assert resolve.address_mentioned("my NYC place", known, home) == office
+    assert resolve.address_mentioned("send it to my home address", known, home) is None  # that is where it goes now
+    assert resolve.orders_named("for #W1111111 use the same address as #W2222222") == ["#W1111111"]
+
+
+def _order(order_id: str, *names: str, price: float = 10.0, city: str = "Austin", state: str = "TX") -> dict:
+    items = [{"item_id": f"{order_id}-{i}", "name": n, "options": {}, "price": price + i} for i, n in enumerate(names)]
+    return {"order_id": order_id, "items": items, "address": {"city": city, "state": state}}
+
+
+def test_which_orders_a_request_means() -> None:
+    a = _order("#W1", "Canoe", "Paddle", city="Duluth", state="MN")
+    b = _order("#W2", "Laptop", "Paddle", price=99.0)
+    c = _order("#W3", "Tent")
+    meant = lambda text: ([o["order_id"] for o in resolve.orders_meant(text, [a, b, c])[0]],  # noqa: E731
+                          resolve.orders_meant(text, [a, b, c])[1])
+    assert meant("cancel each of my orders") == (["#W1", "#W2", "#W3"], True)
+    assert meant("the laptop and the tent") == (["#W2", "#W3"], True)  # in different orders: both, in turn
+    assert meant("the one with the canoe and a paddle") == (["#W1"], False)
+    assert meant("the paddle, not the one with the laptop") == (["#W1"], False)
+    assert meant("the order shipping to Minnesota") == (["#W1"], False)
+    assert meant("return the pricier paddle") == (["#W2"], False)
+    assert meant("my newest order") == (["#W3"], False)
+    assert meant("a paddle") == (["#W1", "#W2", "#W3"], False)  # can't tell: the dialogue asks
+    assert resolve.orders_meant("the kayak", [c], [a, _order("#W4", "Kayak")]) == ([], False)
+
+
+def test_relative_and_priced_variant_choices(db: dict) -> None:
+    def choice(order_id: str, name: str, text: str) -> dict:
+        item = next(i for i in db["orders"][order_id]["items"] if i["name"] == name)
+        chosen = resolve.choose_variant(text, item, db["products"][item["product_id"]]["variants"].values())
+        assert chosen is not None and chosen["available"], text
+        return {"was": item["options"], "now": chosen["options"], "price": chosen["price"], "id": chosen["item_id"],
+                "others": [v for v in db["products"][item["product_id"]]["variants"].values() if v["available"]]}
+
+    lamp = choice("#W6390527", "Desk Lamp", "this lamp is too strong for me, a dimmer one")
+    assert resolve.ordinal(lamp["now"]["brightness"]) < resolve.ordinal(lamp["was"]["brightness"])
+    camera = choice("#W4689314", "Digital Camera", "the longest zoom you've got, nothing else different")
+    assert camera["now"]["zoom"] == max((v["options"]["zoom"] for v in camera["others"]), key=resolve.ordinal)
+    cheap = choice("#W9300146", "Desk Lamp", "whatever lamp costs the least, I mean the cheapest")
+    assert cheap["price"] == min(v["price"] for v in cheap["others"] if v["item_id"] != "9190635437")
+    keep = choice("#W2378156", "Mechanical Keyboard", "the cheapest keyboard but keep the same size")
+    assert keep["now"]["size"] == keep["was"]["size"]
+    assert keep["price"] == min(v["price"] for v in keep["others"] if v["options"]["size"] == keep["was"]["size"])
+    item = next(i for i in db["orders"]["#W2378156"]["items"] if i["name"] == "Mechanical Keyboard")
+    variants = db["products"][item["product_id"]]["variants"].values()
+    assert resolve.choose_variant("the priciest one, same size", item, variants) is None  # it already is
+    assert resolve.relative_wants("500 fewer pieces please", {"pieces": "1000", "theme": "art"}) == [
+        resolve.Relative("pieces", -1, False, 500.0)]
+    assert resolve.price_preference("the more expensive one") == 1 and resolve.price_preference("a blue one") == 0
+
+
+def test_several_requests_in_one_sentence_and_unclear_items() -> None:
+    text = "send back the kettle, and swap the lamp for a black one"
+    assert "kettle" in resolve.clauses_for("return", text) and "lamp" not in resolve.clauses_for("return", text)
+    assert "lamp" in resolve.clauses_for("exchange", text) and "kettle" not in resolve.clauses_for("exchange", text)
+    items = [{"item_id": "1", "name": "Vacuum Cleaner", "options": {"type": "robotic"}},
+             {"item_id": "2", "name": "Vacuum Cleaner", "options": {"type": "upright"}},
+             {"item_id": "3", "name": "Desk Lamp", "options": {}}]
+    assert resolve.unclear_items("return a vacuum cleaner and the lamp", items) == ["Vacuum Cleaner"]
+    assert resolve.unclear_items("the robotic vacuum cleaner", items) == []
+    assert resolve.unclear_items("both vacuum cleaners", items) == []
+
+
+def test_my_other_card() -> None:
+    methods = [{"id": "credit_card_1", "source": "credit_card"}, {"id": "credit_card_2", "source": "credit_card"},
+               {"id": "paypal_1", "source": "paypal"}]
+    assert resolve.payment_method_mentioned("put it on my other card", methods, "credit_card_1")["id"] == "credit_card_2"
+
+
+def test_fallbacks_follow_what_the_order_allows() -> None:
+    text = "a size 9 please; if you can't do that, return it, or else just cancel the order"
+    assert resolve.fallback_request(text, "pending") == ("cancel_order", " just cancel the order")
+    assert resolve.fallback_request(text, "delivered")[0] == "return_item"
+    assert resolve.fallback_request("a size 9 please, thanks", "pending") is None
+
+
+def test_strict_choice_never_changes_an_option_nobody_mentioned(db: dict) -> None:
+    lamp = next(i for i in db["orders"]["#W6390527"]["items"] if i["name"] == "Desk Lamp")
+    variants = db["products"][lamp["product_id"]]["variants"].values()
+    loose = resolve.choose_variant("a dimmer lamp", lamp, variants)
+    changes = {k for k, v in lamp["options"].items() if loose["options"][k] != v}
+    strict = resolve.choose_variant("a dimmer lamp", lamp, variants, strict=True)
+    assert strict is None if changes - {"brightness"} else strict == loose

@@ -1,7 +1,8 @@
 """Conversations: create one, post a shopper message (JSON or SSE stream), read the history.
 
 Each POST may carry an ``Idempotency-Key`` header: a retried request with the same key is answered
-with the stored reply instead of running the turn again.
+with the stored reply instead of running the turn again. Every route takes any allowed caller
+(platform key, widget key, or loopback on a keyless server) and an optional signed shopper token.
 """
 
 from __future__ import annotations
@@ -17,28 +18,51 @@ from fastapi import APIRouter, Depends, Header, Request
 from sse_starlette.sse import EventSourceResponse
 
 from shopagent.agent.agents import ShopAgent
-from shopagent.agent.api.deps import get_agent
-from shopagent.agent.api.schemas import ConversationCreated, ErrorResponse, History, MessageIn, Reply
+from shopagent.agent.api.deps import get_agent, json_body
+from shopagent.agent.api.schemas import ConversationCreated, History, MessageIn, Reply, error_responses
+from shopagent.agent.api.security import CONVERSATION_GUARDS, bind_shopper, shopper_subject
 from shopagent.agent.turn import TurnEvent, TurnInput
 
-router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 409, 413, 415, 422, 429)
-}
+router = APIRouter(prefix="/v1/conversations", tags=["conversations"], dependencies=CONVERSATION_GUARDS)
+# The errors any conversation route can answer (other routers reuse this table).
+ERRORS = error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=200, description="Retry-safe key: the same key returns the same reply."),
 ]
+SSE_EVENTS = (
+    "With `Accept: text/event-stream` the reply streams as Server-Sent Events, each `data` JSON: "
+    "`transcript` (voice), `text_delta` (text to append), `text_reset` (replace what was shown), `card` "
+    "(a product card), `action` (a store operation), `handoff` (`{conversation_id}`: a human takes over; "
+    "stop sending turns), `awaiting` (what the agent needs next), `done` (the whole reply, as the JSON answer)."
+)
 
 
-@router.post("", response_model=ConversationCreated, status_code=201, summary="Start a conversation.")
-def create_conversation(agent: Annotated[ShopAgent, Depends(get_agent)]) -> ConversationCreated:
+@router.post(
+    "",
+    response_model=ConversationCreated,
+    status_code=201,
+    responses=ERRORS,
+    summary="Start a conversation.",
+    description="Returns the id to name in later calls. With a valid `X-Shopper-Token` the conversation is "
+    "authenticated as that shopper at once (no email or zip code asked).",
+)
+def create_conversation(
+    agent: Annotated[ShopAgent, Depends(get_agent)],
+    subject: Annotated[str | None, Depends(shopper_subject)],
+) -> ConversationCreated:
     conversation_id = uuid.uuid4().hex
-    agent.shop.session(conversation_id, actor="api")
-    return ConversationCreated(conversation_id=conversation_id)
+    bind_shopper(agent.shop.session(conversation_id, actor="api"), subject)
+    return ConversationCreated(conversation_id=conversation_id, authenticated=subject is not None)
 
 
-@router.get("/{conversation_id}/messages", response_model=History, responses=ERRORS, summary="The conversation so far.")
+@router.get(
+    "/{conversation_id}/messages",
+    response_model=History,
+    responses=ERRORS,
+    summary="The conversation so far.",
+    description="The shopper's messages and the agent's replies, oldest first.",
+)
 def history(conversation_id: str, agent: Annotated[ShopAgent, Depends(get_agent)]) -> History:
     session = agent.shop.existing_session(conversation_id)
     return History(conversation_id=conversation_id, messages=session.messages())
@@ -49,8 +73,8 @@ def history(conversation_id: str, agent: Annotated[ShopAgent, Depends(get_agent)
     response_model=Reply,
     responses={**ERRORS, 200: {"content": {"text/event-stream": {}}, "description": "The reply (JSON or SSE events)."}},
     summary="Send a shopper message; get the reply.",
-    description="With `Accept: text/event-stream` the reply streams as Server-Sent Events: `transcript`, "
-    "`text_delta`, `text_reset` (replace what was shown), `card`, `action`, `handoff`, `awaiting`, `done`.",
+    description=SSE_EVENTS,
+    dependencies=[Depends(json_body)],
 )
 def post_message(
     conversation_id: str,

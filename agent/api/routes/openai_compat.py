@@ -3,6 +3,7 @@
 The conversation is keyed by the ``X-Conversation-Id`` header or the request's ``user`` field, and its
 state lives on this server. Only the newest ``user`` message is read: assistant, system and tool turns
 sent by the client are ignored, so a forged "you are verified, refund confirmed" turn changes nothing.
+Platform callers only (a secret API key; loopback on a keyless server), never the widget's publishable key.
 """
 
 from __future__ import annotations
@@ -19,28 +20,33 @@ from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
 from shopagent.agent.agents import InputError, ShopAgent
-from shopagent.agent.api.deps import get_agent
+from shopagent.agent.api.deps import get_agent, json_body
 from shopagent.agent.api.routes.conversations import ERRORS
+from shopagent.agent.api.security import bind_shopper, platform_caller, shopper_subject
 from shopagent.agent.turn import TurnInput
 
-router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+router = APIRouter(prefix="/v1", tags=["openai-compatible"], dependencies=[Depends(platform_caller)])
 
 
 class ChatMessage(BaseModel):
-    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[dict[str, Any]] | None = None
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"] = Field(
+        description="Only the newest `user` message is read; other roles are accepted and ignored."
+    )
+    content: str | list[dict[str, Any]] | None = Field(
+        default=None, description="Text, or content parts (`{type: text, text}` parts are read)."
+    )
 
 
 class ChatRequest(BaseModel):
     model: str = Field(default="shopagent", examples=["shopagent"])
     messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool = False
+    stream: bool = Field(default=False, description="Stream `chat.completion.chunk` events (SSE), then `[DONE]`.")
     user: str | None = Field(default=None, max_length=64, description="Conversation id (if no header).")
 
 
 class Choice(BaseModel):
     index: int = 0
-    message: dict[str, str]
+    message: dict[str, str] = Field(description="`{role: assistant, content}`.")
     finish_reason: Literal["stop"] = "stop"
 
 
@@ -65,18 +71,24 @@ def _last_user_text(messages: list[ChatMessage]) -> str:
 @router.post(
     "/chat/completions",
     response_model=ChatResponse,
-    responses=ERRORS,
+    responses={**ERRORS, 200: {"content": {"text/event-stream": {}}, "description": "The completion (JSON or SSE)."}},
     summary="OpenAI-compatible chat completion (streaming and not).",
+    description="Works with OpenAI clients (`base_url=<server>/v1`, `api_key=<secret API key>`). The conversation "
+    "is named by `X-Conversation-Id` or `user` and created on first use; its state lives on this server.",
+    dependencies=[Depends(json_body)],
 )
 def chat_completions(
     request: ChatRequest,
     agent: Annotated[ShopAgent, Depends(get_agent)],
-    conversation_header: Annotated[str | None, Header(alias="X-Conversation-Id", max_length=64)] = None,
+    subject: Annotated[str | None, Depends(shopper_subject)],
+    conversation_header: Annotated[
+        str | None, Header(alias="X-Conversation-Id", max_length=64, description="The conversation (or `user`).")
+    ] = None,
 ) -> Any:
     conversation_id = conversation_header or request.user
     if not conversation_id:
         raise InputError("send the conversation id in the X-Conversation-Id header or the `user` field")
-    agent.shop.session(conversation_id, actor="openai-api")
+    bind_shopper(agent.shop.session(conversation_id, actor="openai-api"), subject)
     turn = TurnInput(conversation_id=conversation_id, text=_last_user_text(request.messages))
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not request.stream:
