@@ -27,12 +27,14 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from shopagent.agent.store.shop import ShopSession
+    from shopagent.agent.turn import ProductCard
     from shopagent.retrieval.records import VariantRecord
     from shopagent.retrieval.search import SearchFilters
 
 Kind = Literal["count", "cheapest", "priciest", "price", "values", "has", "options"]
 
 LISTED = 12  # variants named in one answer; the count says how many there are in all
+NAMED = 3  # search results named in the reply text (all of them are shown as cards)
 # Conditions ("if it's under $200 …, otherwise …") are not part of the question: bounds in them are no filter.
 _CONDITION = re.compile(r"\b(?:if|unless|otherwise|in case)\b[^.?!]*", re.I)
 # Another request in the same sentence ("… i also need to change my order to purple"), common in
@@ -174,6 +176,14 @@ def answer(question: ProductQuestion, available: Sequence[VariantRecord], matchi
                            for key in question.asked)
         return Answer("product_values", {"product": product, "values": values})
     return Answer("product_details", {"product": product, "options": _listing(pool)})
+
+
+def found_products(cards: Sequence[ProductCard]) -> Answer:
+    """How search results are told, whatever found them (words or a photo): every hit is a card, the
+    first few are named in the reply."""
+    if not cards:
+        return Answer("products_none", {})
+    return Answer("products_found", {"products": "; ".join(f"{c.name} ({c.variant}) at {c.price}" for c in cards[:NAMED])})
 
 
 def _asked_keys(text: str, scope: Sequence[Mapping[str, Any]], fixed: Mapping[str, str]) -> list[str]:

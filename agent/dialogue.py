@@ -143,6 +143,8 @@ class Dialogue:
             if intent != state.flow and intent in (*ACCOUNT_FLOWS, "human_agent"):
                 if intent == "order_status" and not _STATUS_ASKED.search(clause):
                     continue  # "it's on one of my orders" mentions an order, it asks nothing about it
+                if intent in _ITEM_FLOWS and not resolve.asks_item_change(clause):
+                    continue  # "I received two tablets but only need one" describes, the request is elsewhere
                 if _CONDITIONAL.match(clause):
                     continue  # "if that's not available, cancel it": the current request's fallback
                 state.queue.append({"flow": intent, "said": clause})
@@ -282,6 +284,9 @@ class Dialogue:
         return None
 
     def _flow_order_status(self, state: DialogueState, text: str, decision: Decision) -> None:
+        if _PAID_ASKED.search(text) and self._paid_for_items(text, decision):
+            state.finish_flow()
+            return
         order = self._resolve_order(state, text, decision, statuses=None)
         if order is None:
             return
@@ -298,6 +303,19 @@ class Dialogue:
         decision.say("order_total", total=f"${total:,.2f}", kept=f" The items not being returned come to "
                      f"${sum(i['price'] for i in kept):,.2f}." if len(kept) < len(order["items"]) else "")
         state.finish_flow()
+
+    def _paid_for_items(self, text: str, decision: Decision) -> bool:
+        """"What did I pay in total for the grills?": the named products' items across the shopper's
+        orders (only the orders named, if any; cancelled ones were refunded). False when none is named."""
+        orders = [o for o in self._orders(self._user()) if o["status"] != "cancelled"]
+        named = set(resolve.orders_named(text))
+        bought = [(o, i) for o in orders if not named or o["order_id"] in named
+                  for i in resolve.items_mentioned(text, o["items"])]
+        if not bought:
+            return False
+        decision.say("items_paid", total=f"${sum(i['price'] for _, i in bought):,.2f}",
+                     items="; ".join(f"{_item_label(i)} at ${i['price']:.2f} in order {o['order_id']}" for o, i in bought))
+        return True
 
     def _flow_cancel_order(self, state: DialogueState, text: str, decision: Decision) -> None:
         order = self._resolve_order(state, text, decision, statuses=_FLOW_STATUS["cancel_order"][0])
@@ -367,11 +385,15 @@ class Dialogue:
         if swap and "new_item_ids" not in state.slots:
             items = {item["item_id"]: item for item in order["items"]}
             new_ids: list[str] = []
-            for item_id in list(state.slots["item_ids"]):
+            for n, item_id in enumerate(list(state.slots["item_ids"])):
                 item = items[item_id]
                 product = self.session.get_product_details(item["product_id"])
+                wanted = text
+                if (units := state.slots["item_ids"].count(item_id)) > 1:  # "two kettles: one for …, the other for …"
+                    wishes = resolve.unit_wishes(text, units)
+                    wanted = wishes[state.slots["item_ids"][:n].count(item_id)] if wishes else text
                 # asked once already: the best fit, even if it changes an option never mentioned
-                variant = resolve.choose_variant(text, item, product["variants"].values(), strict=state.awaiting != "items")
+                variant = resolve.choose_variant(wanted, item, product["variants"].values(), strict=state.awaiting != "items")
                 if variant is None and len(state.slots["item_ids"]) > 1 and resolve.price_preference(text):
                     state.slots["item_ids"].remove(item_id)  # "all to the cheapest": this one already is
                     continue
@@ -432,6 +454,10 @@ class Dialogue:
 
     def _flow_update_address(self, state: DialogueState, text: str, decision: Decision) -> None:
         assert self.session.user_id is not None
+        if resolve.means_order_address((state.slots.get("said") or [text])[-1]):
+            state.flow, state.slots["modify"] = "modify_order", "address"
+            self._flow_modify_order(state, text, decision)
+            return
         self._address_change(state, text, decision, "modify_user_address", {"user_id": self.session.user_id})
 
     def _address_change(
@@ -453,6 +479,10 @@ class Dialogue:
         if address is None:
             state.awaiting = "address"
             decision.say("ask_address")
+            return
+        if resolve.same_address(address, current):  # e.g. said again once done: nothing to change
+            state.finish_flow()
+            decision.say("address_already", address=_address_line(current))
             return
         self._preview(state, decision, tool, {**target, **address})
 
@@ -542,11 +572,9 @@ class Dialogue:
         except SearchUnavailable:
             decision.say("search_unavailable")
             return
-        if not cards:
-            decision.say("products_none")
-            return
+        found = answers.found_products(cards)
         decision.cards.extend(cards)
-        decision.say("products_found", products="; ".join(f"{c.name} ({c.variant}) at {c.price}" for c in cards[:3]))
+        decision.say(found.template, **found.facts)
 
     _flow_product_question = _flow_product_search
 
@@ -577,6 +605,8 @@ class Dialogue:
         decision.say("policy_answer", source=source, passage=passage)
 
 
+_PAID_ASKED = re.compile(r"\b(?:how much|what|total)\b.*\b(?:i|we) (?:\w+ )?(?:pa(?:y|id)|spen[dt])\b", re.I)
+_ITEM_FLOWS = ("cancel_order", "return_item", "exchange_item")
 _TOTAL_ASKED = re.compile(r"\bhow much\b(?!.*\b(?:did i|have i|i paid|i spent)\b).*\b(?:in total|total|altogether|in all|back|refund\w*|save|pay)\b|\btotal (?:refund|amount)", re.I)
 _CONDITIONAL = re.compile(r"\W*(?:if|otherwise|or else|failing that|unless)\b", re.I)
 _STATUS_ASKED = re.compile(r"\?|\b(?:track\w*|status|where|when|arriv\w*|deliver\w*|shipped)\b", re.I)

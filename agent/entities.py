@@ -536,22 +536,42 @@ def rank_variants(text: str, variants: Sequence[Variant]) -> list[VariantMatch]:
 
 
 def named_products(text: str, names: Iterable[str]) -> dict[str, float]:
-    """Product names in the text: 1.0 for the full name ("mechanical keyboard", "tshirts"), 0.5 for
-    its head noun ("keyboard") when no other product shares it."""
+    """Product names in the text: 1.0 for the full name ("mechanical keyboard", "tshirts") or the name
+    before its qualifiers, 0.5 for its head noun ("keyboard") when no other product shares it.
+
+    Only the product's own words count as evidence: an imported name's qualifiers ("Travel Pillow (free
+    for you)") and function words ("you", "everyone") never name it, so hostile or clumsy catalog names
+    cannot claim unrelated questions."""
     words = _tokens(text)
     joined = {a + b for a, b in zip(words, words[1:])} | set(words)
-    names = list(dict.fromkeys(names))
-    heads = Counter(_tokens(name)[-1] for name in names if _tokens(name))
+    cores = {name: _name_core(name) for name in dict.fromkeys(names)}
+    heads = Counter(_head(core) for core in cores.values())
     found: dict[str, float] = {}
-    for name in names:
-        name_words = _tokens(name)
-        if not name_words:
+    for name, core in cores.items():
+        if not core:
             continue
-        if _find(words, name_words) >= 0 or (len(name_words) > 1 and "".join(name_words) in joined):
+        if any(_find(words, phrase) >= 0 or (len(phrase) > 1 and "".join(phrase) in joined)
+               for phrase in {_tokens(name), core}):
             found[name] = 1.0
-        elif heads[name_words[-1]] == 1 and name_words[-1] in words:
+        elif (head := _head(core)) and heads[head] == 1 and head in words:
             found[name] = 0.5
     return found
+
+
+# A name's qualifiers start at a bracket, colon, comma, semicolon, bar or spaced dash: "Lamp (brass)", "Mug, 12 oz".
+_QUALIFIERS = re.compile(r"[(\[{:,;|]|\s[-–—]\s")
+_FUNCTION_WORDS = frozenset(_stem(w) for w in ENGLISH_STOP_WORDS)
+
+
+@lru_cache(maxsize=8192)
+def _name_core(name: str) -> tuple[str, ...]:
+    """The words naming the product itself: the name before its qualifiers."""
+    return _tokens(_QUALIFIERS.split(name, maxsplit=1)[0]) or _tokens(name)
+
+
+def _head(core: Sequence[str]) -> str | None:
+    """The head noun of a name: its last content word ("keyboard" in "mechanical keyboard")."""
+    return next((w for w in reversed(core) if w.isalpha() and len(w) > 2 and w not in _FUNCTION_WORDS), None)
 
 
 # --- search filters --------------------------------------------------------------------------

@@ -75,7 +75,9 @@ _NGRAMS = (2, 5)
 
 # Sentence ends and the connectives people use to chain requests ("..., and then ...", "also ...").
 _SEGMENT_BREAK = re.compile(
-    r"(?<=[.!?;])\s+|\s*,?\s*\b(?:and then|then|and also|also|after that|plus|besides)\b[\s,]*",
+    r"(?<=[.!?;])\s+|\s*,?\s*\b(?:and then|then|and also|also|after that|plus|besides)\b[\s,]*"
+    # spoken, unpunctuated: "what's the tracking number and i want to return …"
+    r"|\s*,?\s+and\s+(?=i(?: also)?\s+(?:want|would like|'d like|need|wanna)\b)",
     re.IGNORECASE,
 )
 _MIN_SEGMENT_WORDS = 3
@@ -83,6 +85,7 @@ _MIN_SEGMENT_WORDS = 3
 # question, a want/need/please, or an imperative verb first.
 _REQUEST = re.compile(
     r"\?|\b(?:want|wanna|need|like to|please|pls|plz|can you|could you|can i|could i|would you|help|let me)\b"
+    r"|\b(?:what'?s|where'?s|where is|when will|how much|how many|is it still)\b"  # questions said without "?"
     r"|^\W*(?:\w+\W+)?(?:cancel|return|exchange|swap|trade|change|update|modify|edit|track|check|show|find|tell"
     r"|give|send|refund|transfer|connect|get|put|switch|look|search|list|ship|replace|remind|stop|void)\b",
     re.IGNORECASE,

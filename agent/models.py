@@ -53,11 +53,13 @@ class LlamaCppChat(BaseChatModel):
 
     model_path: str
     n_threads: int = 2
+    n_threads_batch: int = 0
     n_ctx: int = 4096
     max_tokens: int = 160
     temperature: float = 0.2
     seed: int = 7
     max_wait_s: float = 1.0
+    draft_tokens: int = 0
     _llama: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
@@ -68,12 +70,15 @@ class LlamaCppChat(BaseChatModel):
     def _model(self) -> Any:
         if self._llama is None:
             from llama_cpp import Llama  # optional extra; imported only when the local model is used
+            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
+            draft = LlamaPromptLookupDecoding(num_pred_tokens=self.draft_tokens) if self.draft_tokens else None
             self._llama = Llama(
+                draft_model=draft,
                 model_path=self.model_path,
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads,
-                n_threads_batch=self.n_threads,
+                n_threads_batch=self.n_threads_batch or self.n_threads,
                 seed=self.seed,
                 verbose=False,
             )

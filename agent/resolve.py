@@ -100,6 +100,15 @@ def fallback_request(text: str, status: str) -> tuple[str, str] | None:
 
 
 _ACTION = re.compile(r"\b(?:return|send (?:\w+ )?back|exchange|swap|trade|replace|change|modify|switch|upgrade|cancel|remove)\b", re.I)
+_WANTS_GONE = re.compile(r"\b(?:refund\w*|get rid of|(?:no longer|don'?t|do not) (?:need|want))\b", re.I)
+
+
+def asks_item_change(text: str) -> bool:
+    """The words ask to do something to an item ("return it", "I no longer need the boots"), not just
+    describe it ("I received two tablets but I only need one")."""
+    return bool(_ACTION.search(text) or _WANTS_GONE.search(text))
+
+
 _ACTIONS = {
     "return": r"return|send (?:\w+ )?back",
     "exchange": r"exchange|swap|trade|replace|change|switch|upgrade",
@@ -304,6 +313,26 @@ def _key_about(word: str, options: Mapping[str, Any]) -> str | None:
     return None
 
 
+_FIRST_UNIT = re.compile(r"\b(?:first|1st)\b|\bone\b(?= (?:for|to|into|with|should|in)\b)", re.I)
+_LATER_UNIT = re.compile(r"\b(?:the other|second|2nd|third|3rd)\b", re.I)
+_DESCRIBED = re.compile(r"\b(?:a|an|the|that|this|same)\s+(?:\S+\s+){0,4}$", re.I)  # "a 1.5 liter one": not a unit
+
+
+def unit_wishes(text: str, units: int) -> list[str] | None:
+    """What each of several identical items should become: "my two kettles: one for a ceramic one, the
+    other for a 1.5 liter one" → the words for each, in order; None unless the text tells all apart."""
+    marks = sorted([(m.start(), True) for m in _FIRST_UNIT.finditer(text) if not _DESCRIBED.search(text[: m.start()])]
+                   + [(m.start(), False) for m in _LATER_UNIT.finditer(text)])
+    groups: list[list[str]] = []
+    for (start, first), (end, _) in zip(marks, [*marks[1:], (len(text), False)]):
+        if first:
+            groups.append([])
+        if groups:
+            groups[-1].append(text[start:end])
+    complete = [g for g in groups if len(g) == units]
+    return complete[-1] if complete else None
+
+
 _KEEP = re.compile(r"\b(?:same|keep(?:ing)?(?: the)?|still)\s+(\w+(?:\s\w+)?(?:(?:,| and| &) \w+)*)", re.I)
 
 
@@ -487,6 +516,16 @@ _DEFAULT_ADDRESS = re.compile(
     r"\b(?:default|home|profile|account'?s?|usual)\b(?: \w+)? address\b|\baddress on (?:my|the) (?:account|profile)")
 
 
+_ORDER_TARGET = re.compile(r"\baddress(?:es)? (?:of|on|for) (?:\w+ ){0,3}orders?\b|\borders?'?s? (?:shipping |delivery )?address", re.I)
+
+
+def means_order_address(text: str) -> bool:
+    """"Change the address of my other orders to …" is about orders, not the account's own address
+    (what follows "to" is the new address, which may itself be "the one on my other order")."""
+    target = re.split(r"\bto\b", text, maxsplit=1, flags=re.I)[0]
+    return bool(_ORDER_TARGET.search(target)) and not _DEFAULT_ADDRESS.search(target.lower())
+
+
 def address_mentioned(text: str, known: list[tuple[str, Record]], exclude: Record | None = None) -> Record | None:
     """One of the shopper's own addresses the text refers to: "my default address", "the address of
     order #W…", "the one on my luggage set order", "my NYC address from my other order".
@@ -494,7 +533,7 @@ def address_mentioned(text: str, known: list[tuple[str, Record]], exclude: Recor
     ``known`` holds (how it is known, address) pairs: "default", or an order's id and item names.
     """
     said = text.lower()
-    options = [(label, a) for label, a in known if a and not _same_address(a, exclude)]
+    options = [(label, a) for label, a in known if a and not same_address(a, exclude)]
     ids = set(entities.find_order_ids(text))
     by_order = [a for label, a in options if label.split(" ", 1)[0] in ids]
     if by_order:
@@ -509,6 +548,7 @@ def address_mentioned(text: str, known: list[tuple[str, Record]], exclude: Recor
     return None
 
 
-def _same_address(a: Record, b: Record | None) -> bool:
+def same_address(a: Record, b: Record | None) -> bool:
+    """The same postal address, field by field (the country aside)."""
     keys = ("address1", "address2", "city", "state", "zip")
     return b is not None and all(str(a.get(k, "")) == str(b.get(k, "")) for k in keys)

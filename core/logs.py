@@ -15,8 +15,9 @@ import structlog
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<email>"),
-    (re.compile(r"\b(?:\d[ -]?){13,19}\b"), "<card>"),
-    (re.compile(r"\+?\d[\d ().-]{7,}\d"), "<phone>"),
+    # Digits glued to letters or dashes are part of an id (uuid, hex conversation id), not a number.
+    (re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])"), "<card>"),
+    (re.compile(r"(?<![\w+-])\+?\d[\d ().-]{7,}\d(?![\w-])"), "<phone>"),
 )
 _SENSITIVE_KEYS = frozenset({"email", "name", "address", "zip", "phone", "api_key", "authorization"})
 

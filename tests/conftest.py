@@ -14,6 +14,7 @@ import pytest
 from shopagent.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ["session_fixtures"]  # the session fixtures several folders share, so each is built once
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ authenticated as that user without asking for email or zip. Identity never comes
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import math
 import time
@@ -75,6 +76,8 @@ class Access:
     def __init__(self, settings: Settings) -> None:
         self.secret_keys = frozenset(_key_digest(entry) for entry in settings.api_keys)
         self.widget_keys = frozenset(_key_digest(entry) for entry in settings.widget_keys)
+        staff = settings.staff_api_key.get_secret_value() if settings.staff_api_key else ""
+        self.staff_key = _key_digest(staff) if staff else None  # None: the staff endpoints are off
         self.origins = frozenset(origin.rstrip("/").lower() for origin in settings.widget_origins)
         self.loopback_only = not (self.secret_keys or self.widget_keys)
         self.widget_limits: list[RateLimitItem] = parse_many(settings.widget_rate_limit)
@@ -103,6 +106,10 @@ class Access:
             raise _unauthorized("this server has no API keys configured, so it answers loopback clients only; "
                                 "set SHOPAGENT_API_KEYS (README, Access)")
         raise _unauthorized("send an API key (Authorization: Bearer <key> or X-API-Key; the widget: X-Shopagent-Key)")
+
+    def is_staff(self, key: str) -> bool:
+        """The staff key, compared by digest in constant time (no timing hint of how much matched)."""
+        return self.staff_key is not None and hmac.compare_digest(_digest(key), self.staff_key)
 
     def shopper(self, token: str) -> str:
         """The verified ``sub`` of a shopper token, or 401."""

@@ -1,6 +1,8 @@
 /* shopagent chat widget. Embed with one tag:
  *   <script src="https://your-shopagent/widget.js" data-key="pk_…" defer></script>
  * data-key (optional) is the shop's publishable key; it is sent with every request.
+ * data-shopper-token (optional): the host page's signed token for its logged-in shopper (README, Access),
+ * sent as X-Shopper-Token so the shopper need not give email and zip.
  * Everything the server or the shopper sends is inserted as text (textContent) or as attribute values,
  * never parsed as HTML.
  */
@@ -9,6 +11,7 @@
   var script = document.currentScript;
   var base = script ? new URL(script.src, location.href).origin : location.origin;
   var key = script ? script.getAttribute("data-key") : null;
+  var shopperToken = script ? script.getAttribute("data-shopper-token") : null;
   var storageKey = "shopagent.conversation." + base;
   var conversationId = null;
 
@@ -38,6 +41,7 @@
   function headers(extra) {
     var h = Object.assign({}, extra || {});
     if (key) h["X-Shopagent-Key"] = key;
+    if (shopperToken) h["X-Shopper-Token"] = shopperToken;
     return h;
   }
   function safeUrl(value) {  // only http(s) URLs, resolved against the shopagent server

@@ -1,4 +1,5 @@
-"""Agent fixtures: the τ² store imported once, copied per test; one trained intent classifier."""
+"""Agent fixtures: a copy of the τ² store per test (the store file, the trained intent classifier and the
+recognizer are shared session fixtures in tests/session_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -14,30 +15,9 @@ from shopagent.agent.build import build_agent
 from shopagent.agent.intents import IntentClassifier
 from shopagent.agent.store.schema import AuditEntry
 from shopagent.agent.store.shop import Shop
-from shopagent.agent.store.tau2 import export_tau2, import_tau2
+from shopagent.agent.store.tau2 import export_tau2
 from shopagent.agent.turn import TurnInput, TurnResult
 from shopagent.settings import Settings
-
-
-@pytest.fixture(scope="session")
-def agent_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("agent-data"), llm="none")
-    settings.ensure_dirs()
-    return settings
-
-
-@pytest.fixture(scope="session")
-def intents(agent_settings: Settings) -> IntentClassifier:
-    return IntentClassifier.load_or_train(agent_settings)
-
-
-@pytest.fixture(scope="session")
-def tau2_store_file(tau2_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("tau2") / "template.db"
-    shop = Shop.open(f"sqlite:///{path}")
-    import_tau2(shop.engine, tau2_dir / "db.json")
-    shop.engine.dispose()
-    return path
 
 
 @pytest.fixture
@@ -45,13 +25,6 @@ def shop(tau2_store_file: Path, tmp_path: Path) -> Shop:
     copy = tmp_path / "shop.db"
     shutil.copy(tau2_store_file, copy)
     return Shop.open(f"sqlite:///{copy}")
-
-
-@pytest.fixture(scope="session")
-def recognizer(agent_settings: Settings) -> object:
-    from shopagent.speech.transcribe import load_recognizer
-
-    return load_recognizer(agent_settings)
 
 
 @pytest.fixture

@@ -194,3 +194,41 @@ def test_strict_choice_never_changes_an_option_nobody_mentioned(db: dict) -> Non
     changes = {k for k, v in lamp["options"].items() if loose["options"][k] != v}
     strict = resolve.choose_variant("a dimmer lamp", lamp, variants, strict=True)
     assert strict is None if changes - {"brightness"} else strict == loose
+
+
+@pytest.mark.parametrize(
+    "text,asks",
+    [("I got two lamps but I only need one", False), ("the blender arrived yesterday", False),
+     ("please send the blender back", True), ("i dont want the rug anymore", True), ("get me a refund for it", True)],
+)
+def test_only_words_that_ask_for_a_change_make_an_item_request(text: str, asks: bool) -> None:
+    assert resolve.asks_item_change(text) is asks
+
+
+def test_identical_items_each_get_their_own_wish() -> None:
+    text = "swap my two lamps (white, LED): one into a black lamp, the other for a brighter one"
+    assert resolve.unit_wishes(text, 2) == ["one into a black lamp, ", "the other for a brighter one"]
+    spoken = "uh my two mugs first mug red please second one blue and the first one should stay large"
+    assert resolve.unit_wishes(spoken, 2) is not None and resolve.unit_wishes(spoken, 3) is None
+    assert resolve.unit_wishes("change both lamps to a 2 meter one for the desk", 2) is None  # nothing tells them apart
+
+
+def test_identical_kettles_get_different_variants(db: dict) -> None:
+    kettles = [i for i in db["orders"]["#W7634667"]["items"] if i["name"] == "Tea Kettle"]
+    variants = db["products"][kettles[0]["product_id"]]["variants"].values()
+    wishes = resolve.unit_wishes("for my kettles: the first for gas stoves, and the second in stainless steel", 2)
+    assert wishes is not None
+    first, second = (resolve.choose_variant(w, kettles[0], variants) for w in wishes)
+    assert first["options"]["stovetop compatibility"] == "gas" and first["options"]["material"] == "glass"
+    assert second["options"]["material"] == "stainless steel"
+
+
+@pytest.mark.parametrize(
+    "text,orders",
+    [("change the address of my other orders to 12 Oak St, Austin, TX 78701", True),
+     ("please fix my orders' shipping address", True),
+     ("update my address to the address on my lamp order", False),
+     ("set the default address for all my orders to my home", False)],
+)
+def test_an_address_change_for_orders_is_told_from_the_accounts(text: str, orders: bool) -> None:
+    assert resolve.means_order_address(text) is orders

@@ -1,18 +1,9 @@
-"""Reliability fixtures, reused from the store and agent suites (imported, so each runs once per session).
+"""Reliability fixtures: the agent suite's ``shop`` (a τ² store on SQLite, copied per test).
 
-``databases`` parametrises a test over SQLite and a throwaway PostgreSQL (tests/store/conftest.py);
-``intents`` is the trained classifier and ``shop`` a τ² store on SQLite (tests/agent/conftest.py).
+Everything heavy (the intent classifier, the recognizer, both databases, ``world``) is a shared session
+fixture in tests/session_fixtures.py, built once however many folders use it.
 """
 
 from __future__ import annotations
 
-from agent.conftest import agent_settings, intents, recognizer, shop, tau2_store_file  # noqa: F401
-from store.conftest import (  # noqa: F401
-    _postgres_databases,
-    _sqlite_databases,
-    databases,
-    postgres_server,
-    tau2_engine,
-    tau2_template,
-    world,
-)
+from agent.conftest import shop  # noqa: F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -194,8 +195,14 @@ def test_privacy_cli(run: Callable[..., Any], tau2_engine: Engine, world: Any, t
     assert export_tau2(tau2_engine)["users"][user["user_id"]]["email"] != user["email"]
 
 
-def test_privacy_api_needs_the_staff_key(tau2_engine: Engine, world: Any, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, llm="none", staff_api_key="staff-secret-key-0123456789")
+STAFF_KEY = "staff-secret-key-0123456789"
+STAFF_DIGEST = hashlib.sha256(STAFF_KEY.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("configured", [STAFF_KEY, f"sha256:{STAFF_DIGEST.upper()}"],
+                         ids=["plain", "digest"])
+def test_privacy_api_needs_the_staff_key(tau2_engine: Engine, world: Any, tmp_path: Path, configured: str) -> None:
+    settings = Settings(data_dir=tmp_path, llm="none", staff_api_key=configured)
     user = closed_user(world)
     chat(Shop(tau2_engine), user, ("text", "hello"))
     path = f"/v1/privacy/users/{user['user_id']}"
@@ -211,8 +218,9 @@ def test_privacy_api_needs_the_staff_key(tau2_engine: Engine, world: Any, tmp_pa
         assert off.status_code == 403 and "no SHOPAGENT_STAFF_API_KEY" in off.text
     api = client(settings)
     assert api.get(path).status_code == 401
-    assert api.get(path, headers={"Authorization": "Bearer wrong"}).status_code == 401
-    staff = {"Authorization": "Bearer staff-secret-key-0123456789"}
+    for wrong in ("wrong", STAFF_DIGEST, f"sha256:{STAFF_DIGEST}", STAFF_KEY[:-1]):  # the digest itself is no key
+        assert api.get(path, headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
+    staff = {"Authorization": f"Bearer {STAFF_KEY}"}
     exported = api.get(path, headers=staff)
     assert exported.status_code == 200 and exported.json()["user"]["email"] == user["email"]
     assert api.get("/v1/privacy/users/nobody_0000", headers=staff).status_code == 404

@@ -1,14 +1,14 @@
 """Shop staff's privacy endpoints: export or erase one shopper's data, run the retention purge.
 
 These read and erase any shopper's data, so they take their own staff key (``SHOPAGENT_STAFF_API_KEY``,
-sent as ``Authorization: Bearer``), never a platform or widget key; without one configured they are
+sent as ``Authorization: Bearer``; the setting may hold the key's ``sha256:<hex>`` digest
+instead, as API keys may), never a platform or widget key; without one configured they are
 off. What erasure keeps, and why, is in :mod:`shopagent.agent.privacy`. The router also runs the
 scheduled retention purge for the service's lifetime.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from shopagent.agent import privacy
 from shopagent.agent.api.deps import get_runtime
 from shopagent.agent.api.schemas import ErrorResponse
+from shopagent.agent.api.security import get_access
 
 _bearer = HTTPBearer(auto_error=False, description="The staff key (SHOPAGENT_STAFF_API_KEY).")
 
@@ -30,11 +31,10 @@ _bearer = HTTPBearer(auto_error=False, description="The staff key (SHOPAGENT_STA
 def require_staff(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
-    key = get_runtime(request).settings.staff_api_key
-    if key is None or not key.get_secret_value():
+    access = get_access(request)
+    if access.staff_key is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "privacy endpoints are off: no SHOPAGENT_STAFF_API_KEY is set")
-    presented = credentials.credentials.encode() if credentials else b""
-    if not secrets.compare_digest(presented, key.get_secret_value().encode()):
+    if credentials is None or not access.is_staff(credentials.credentials):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid staff key is required (Authorization: Bearer)",
                             headers={"WWW-Authenticate": "Bearer"})
 

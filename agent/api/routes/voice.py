@@ -33,6 +33,7 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from shopagent.agent.agents import CLIENT_ERRORS, ShopAgent
+from shopagent.agent.answers import found_products
 from shopagent.agent.api.deps import get_agent, get_runtime
 from shopagent.agent.api.routes.conversations import ERRORS
 from shopagent.agent.api.schemas import ErrorResponse, Reply
@@ -228,9 +229,8 @@ async def post_photo(
     except SearchUnavailable:
         return _error(503, "search_unavailable", "the product index cannot be reached right now; try again shortly")
     cards = [product_card(hit, f"looks like your photo (similarity {hit.score:.2f})") for hit in hits]
-    reply_plan = (plan("products_found", products="; ".join(f"{c.name} ({c.variant}) at {c.price}" for c in cards))
-                  if cards else plan("products_none"))
-    text = await run_in_threadpool(agent.stages.writer.write, reply_plan)
+    found = found_products(cards)
+    text = await run_in_threadpool(agent.stages.writer.write, plan(found.template, **found.facts))
     for role, content in (("user", PHOTO_MESSAGE), ("assistant", text)):  # the history shows the photo turn
         await run_in_threadpool(session.add_message, role, content)
     return Reply.model_validate(
