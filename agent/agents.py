@@ -104,6 +104,7 @@ class ShopAgent:
         for reply_plan in decision.plans:
             plan_text = ""
             for event in self.stages.writer.stream(reply_plan):
+                timings.setdefault("first_text", _lap(started))  # what the shopper waits for first
                 if event.kind == "reset":
                     yield TurnEvent("text_reset", (reply + "\n" if reply else "") + event.text)
                     plan_text = event.text

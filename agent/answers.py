@@ -7,7 +7,8 @@ against the live catalog: product name and the option values the question fixes)
 read from the wording (:func:`question_kind`), and a fact computed in SQL over the shop's available
 variants (:class:`~shopagent.agent.search.ShopCatalog`), never from the search index. Questions about
 the shopper's own purchases are answered from their orders. The result is a template name plus the
-verified facts that fill it, so grounding lets exactly these facts through.
+verified facts that fill it, so grounding lets exactly these facts through. Search results, whether a
+question or a photo found them, are told by :func:`found_products`.
 """
 
 from __future__ import annotations
@@ -183,7 +184,8 @@ def found_products(cards: Sequence[ProductCard]) -> Answer:
     first few are named in the reply."""
     if not cards:
         return Answer("products_none", {})
-    return Answer("products_found", {"products": "; ".join(f"{c.name} ({c.variant}) at {c.price}" for c in cards[:NAMED])})
+    named = "; ".join(f"{c.name} ({c.variant}) at {c.price}" for c in cards[:NAMED])
+    return Answer("products_found", {"products": named})
 
 
 def _asked_keys(text: str, scope: Sequence[Mapping[str, Any]], fixed: Mapping[str, str]) -> list[str]:

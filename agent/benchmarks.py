@@ -32,7 +32,7 @@ from shopagent.agent.runtime import Runtime
 from shopagent.settings import Settings
 
 Echo = Callable[[str], None]
-STAGES = ("hear", "understand", "decide", "write", "speak", "total")
+STAGES = ("hear", "understand", "decide", "first_text", "write", "speak", "total")
 VERSIONS = ("shopagent", "torch", "transformers", "openai-whisper", "faster-whisper", "ctranslate2", "chromadb",
             "llama_cpp_python", "scikit-learn", "fastapi", "uvicorn", "sqlalchemy", "numpy")
 
@@ -250,6 +250,8 @@ def turn_latency(ctx: BenchContext) -> str:
     for writer, current in agents:
         for mode in ("text", "voice"):
             timings: list[dict[str, float]] = []
+            stats, perf = current.stages.writer.stats, _llm_perf(current)
+            tried, fell_back = stats.llm + stats.fallback, stats.fallback
             for i, turns in enumerate(scripts):
                 conversation = f"bench-{writer}-{mode}-{i}-{time.time_ns()}"
                 for j, text in enumerate(turns):
@@ -267,13 +269,17 @@ def turn_latency(ctx: BenchContext) -> str:
                         stages["speak"] = time.perf_counter() - started
                         stages["total"] += stages["speak"]
                     timings.append(stages)
-            rows.append((f"{mode} turn", writer, len(timings), *(_p50_p95(timings, stage) for stage in STAGES)))
-    headers = ["turn", "reply writer", "turns", *(f"{s} p50 / p95 ms" for s in STAGES)]
-    table = markdown_table(headers, rows, "llr" + "r" * len(STAGES))
+            tried, fell_back = stats.llm + stats.fallback - tried, stats.fallback - fell_back
+            rows.append((f"{mode} turn", writer, len(timings), *(_p50_p95(timings, stage) for stage in STAGES),
+                         f"{fell_back} / {tried}" if tried else "–", _rates(perf, _llm_perf(current))))
+    headers = ["turn", "reply writer", "turns", *(f"{s} p50 / p95 ms" for s in STAGES),
+               "LLM replies replaced by the template", "LLM prefill / decode tok/s"]
+    table = markdown_table(headers, rows, "llr" + "r" * (len(STAGES) + 2))
     speaking = "Piper" if voice is not None else "not installed (`speak` empty)"
     return (f"{sessions} scripted sessions (greeting, order status, identity, product search, policy question, "
             f"goodbye) on the demo shop, one turn at a time; spoken replies: {speaking}; turns refused as bad "
-            f"input: {refused}. `total` is the whole turn (plus `speak`).\n\n{table}")
+            f"input: {refused}. `first_text` is when the turn's first checked sentence (or the template) was ready, "
+            f"counted from the start of the turn; `total` is the whole turn (plus `speak`).\n\n{table}")
 
 
 def load(ctx: BenchContext) -> str:
@@ -367,6 +373,21 @@ def _p50_p95(timings: Sequence[dict[str, float]], stage: str) -> str:
         return "–"
     p50, p95 = np.percentile(values, [50, 95])
     return f"{p50:.0f} / {p95:.0f}"
+
+
+def _llm_perf(agent: Any) -> dict[str, float] | None:
+    """The local model's llama.cpp counters, or None when the agent has no local model."""
+    perf = getattr(agent.stages.writer.chat_model, "perf", None)
+    return perf() if perf else None
+
+
+def _rates(before: dict[str, float] | None, after: dict[str, float] | None) -> str:
+    """Prefill and decode speed between two :func:`_llm_perf` readings."""
+    if before is None or after is None or after["decode_tokens"] == before["decode_tokens"]:
+        return "–"
+    rate = {kind: (after[f"{kind}_tokens"] - before[f"{kind}_tokens"]) / max(after[f"{kind}_s"] - before[f"{kind}_s"],
+                                                                          1e-9) for kind in ("prompt", "decode")}
+    return f"{rate['prompt']:.0f} / {rate['decode']:.1f}"
 
 
 def _anchor(title: str) -> str:

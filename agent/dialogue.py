@@ -143,7 +143,8 @@ class Dialogue:
             if intent != state.flow and intent in (*ACCOUNT_FLOWS, "human_agent"):
                 if intent == "order_status" and not _STATUS_ASKED.search(clause):
                     continue  # "it's on one of my orders" mentions an order, it asks nothing about it
-                if intent in _ITEM_FLOWS and not resolve.asks_item_change(clause):
+                if intent in _ITEM_FLOWS and not resolve.asks_item_change(clause) and (
+                        intent != "modify_order" or _modification(clause) is None):
                     continue  # "I received two tablets but only need one" describes, the request is elsewhere
                 if _CONDITIONAL.match(clause):
                     continue  # "if that's not available, cancel it": the current request's fallback
@@ -284,8 +285,8 @@ class Dialogue:
         return None
 
     def _flow_order_status(self, state: DialogueState, text: str, decision: Decision) -> None:
-        if _PAID_ASKED.search(text) and self._paid_for_items(text, decision):
-            state.finish_flow()
+        if _PAID_ASKED.search(text) and answers.about_purchase(text) and self._names_bought_products(text):
+            self._flow_product_search(state, text, decision)  # "what did I pay for the grills I bought?"
             return
         order = self._resolve_order(state, text, decision, statuses=None)
         if order is None:
@@ -296,28 +297,21 @@ class Dialogue:
             order_id=order["order_id"],
             status=order["status"],
             items=_items_line(order["items"]),
-            tracking=f" Tracking number: {', '.join(tracking)}." if tracking else "",
         )
-        total = sum(item["price"] for item in order["items"])
+        if tracking:
+            decision.say("order_tracking", tracking=", ".join(tracking))
+        decision.say("order_total", total=f"${sum(item['price'] for item in order['items']):,.2f}")
         kept = [i for i in order["items"] if i["item_id"] not in (order.get("return_items") or [])]
-        decision.say("order_total", total=f"${total:,.2f}", kept=f" The items not being returned come to "
-                     f"${sum(i['price'] for i in kept):,.2f}." if len(kept) < len(order["items"]) else "")
+        if len(kept) < len(order["items"]):
+            decision.say("order_kept_total", kept=f"${sum(i['price'] for i in kept):,.2f}")
         state.finish_flow()
 
-    def _paid_for_items(self, text: str, decision: Decision) -> bool:
-        """"What did I pay in total for the grills?": the named products' items across the shopper's
-        orders (only the orders named, if any; cancelled ones were refunded). False when none is named."""
-        orders = [o for o in self._orders(self._user()) if o["status"] != "cancelled"]
-        named = set(resolve.orders_named(text))
-        bought = [(o, i) for o in orders if not named or o["order_id"] in named
-                  for i in resolve.items_mentioned(text, o["items"])]
-        if not bought:
-            return False
-        decision.say("items_paid", total=f"${sum(i['price'] for _, i in bought):,.2f}",
-                     items="; ".join(f"{_item_label(i)} at ${i['price']:.2f} in order {o['order_id']}" for o, i in bought))
-        return True
-
     def _flow_cancel_order(self, state: DialogueState, text: str, decision: Decision) -> None:
+        if "order_id" not in state.slots and self._only_held_in(text, _FLOW_STATUS["return_item"][0]):
+            state.flow = "return_item"  # "cancel the lamp I received": received items can only be returned
+            decision.say("delivered_so_return")
+            self._flow_return_item(state, text, decision)
+            return
         order = self._resolve_order(state, text, decision, statuses=_FLOW_STATUS["cancel_order"][0])
         if order is None:
             return
@@ -333,24 +327,31 @@ class Dialogue:
         self._item_change(state, text, decision, "return_delivered_order_items", swap=False)
 
     def _flow_exchange_item(self, state: DialogueState, text: str, decision: Decision) -> None:
-        if "order_id" not in state.slots and self._only_pending_hold(text):
+        if "order_id" not in state.slots and self._only_held_in(text, _FLOW_STATUS["modify_order"][0]):
             state.flow, state.slots["modify"] = "modify_order", "items"  # not received yet: a change to the order
             self._flow_modify_order(state, text, decision)
             return
         self._item_change(state, text, decision, "exchange_delivered_order_items", swap=True)
 
-    def _only_pending_hold(self, text: str) -> bool:
-        """The products named are in orders not yet received, and in no received one."""
+    def _names_bought_products(self, text: str) -> bool:
+        return bool(named_products(text, {i["name"] for o in self._orders(self._user()) for i in o["items"]}))
+
+    def _only_held_in(self, text: str, statuses: tuple[str, ...]) -> bool:
+        """The products named are only in orders of these statuses (e.g. not received yet)."""
         orders = self._orders(self._user())
         named = named_products(text, {i["name"] for o in orders for i in o["items"]})
         holders = {o["status"] for o in orders if any(i["name"] in named for i in o["items"])}
-        return bool(holders) and holders <= set(_FLOW_STATUS["modify_order"][0])
+        return bool(holders) and holders <= set(statuses)
 
     def _flow_modify_order(self, state: DialogueState, text: str, decision: Decision) -> None:
         order = self._resolve_order(state, text, decision, statuses=_FLOW_STATUS["modify_order"][0])
         if order is None:
             return
         what = state.slots.get("modify") or _modification(text)
+        if what in (None, "items") and order["status"] in _FLOW_STATUS["exchange_item"][0]:
+            state.flow = "exchange_item"  # "change the lamp in order #W…", already received: only an exchange can
+            self._item_change(state, text, decision, "exchange_delivered_order_items", swap=True)
+            return
         if what == "address" or resolve.parse_address(text):
             state.slots["modify"] = "address"
             self._address_change(state, text, decision, "modify_pending_order_address", {"order_id": order["order_id"]})
@@ -454,7 +455,7 @@ class Dialogue:
 
     def _flow_update_address(self, state: DialogueState, text: str, decision: Decision) -> None:
         assert self.session.user_id is not None
-        if resolve.means_order_address((state.slots.get("said") or [text])[-1]):
+        if resolve.means_order_address(text):
             state.flow, state.slots["modify"] = "modify_order", "address"
             self._flow_modify_order(state, text, decision)
             return
@@ -606,7 +607,7 @@ class Dialogue:
 
 
 _PAID_ASKED = re.compile(r"\b(?:how much|what|total)\b.*\b(?:i|we) (?:\w+ )?(?:pa(?:y|id)|spen[dt])\b", re.I)
-_ITEM_FLOWS = ("cancel_order", "return_item", "exchange_item")
+_ITEM_FLOWS = ("cancel_order", "return_item", "exchange_item", "modify_order")
 _TOTAL_ASKED = re.compile(r"\bhow much\b(?!.*\b(?:did i|have i|i paid|i spent)\b).*\b(?:in total|total|altogether|in all|back|refund\w*|save|pay)\b|\btotal (?:refund|amount)", re.I)
 _CONDITIONAL = re.compile(r"\W*(?:if|otherwise|or else|failing that|unless)\b", re.I)
 _STATUS_ASKED = re.compile(r"\?|\b(?:track\w*|status|where|when|arriv\w*|deliver\w*|shipped)\b", re.I)

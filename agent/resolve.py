@@ -82,9 +82,11 @@ def _several(lowered: str, name: str) -> bool:
 
 
 _FALLBACK = re.compile(
-    r"\b(?:if (?:that|it|this|they)(?:'?s| is| are|'re)? ?(?:not|n't) (?:available|possible|work\w*)|if (?:you|it|that) (?:can'?t|cannot|doesn'?t)\b[^,.;]*"
+    r"\b(?:if (?:that|it|this|they)(?:'?s| is| are|'re)? ?(?:not|n't) (?:available|possible|work\w*)|if (?:you|it|that) (?:can'?t|cannot|doesn'?t)\b"
+    # up to the fallback's own verb, which spoken text marks with no comma: "if it can't be swapped return it"
+    r"[^,.;]*?(?=[,.;]|$|\s+(?:then\s+)?(?:please\s+)?(?:just\s+)?(?:cancel|return|remove|send|refund|keep)\b)"
     r"|if not|otherwise|or else|failing that)\b[,:]?", re.I)
-_FALLBACK_FLOWS = {"cancel_order": (r"cancel|remove", ("pending",)), "return_item": (r"return|send (?:\w+ )?back", ("delivered",))}
+_FALLBACK_FLOWS = {"cancel_order": (r"cancel|remove", ("pending",)), "return_item": (r"return|send (?:\w+ ){0,2}back", ("delivered",))}
 
 
 def fallback_request(text: str, status: str) -> tuple[str, str] | None:
@@ -99,7 +101,7 @@ def fallback_request(text: str, status: str) -> tuple[str, str] | None:
     return None
 
 
-_ACTION = re.compile(r"\b(?:return|send (?:\w+ )?back|exchange|swap|trade|replace|change|modify|switch|upgrade|cancel|remove)\b", re.I)
+_ACTION = re.compile(r"\b(?:return|send (?:\w+ ){0,2}back|exchange|swap|trade|replace|change|modify|switch|upgrade|cancel|remove)\b", re.I)
 _WANTS_GONE = re.compile(r"\b(?:refund\w*|get rid of|(?:no longer|don'?t|do not) (?:need|want))\b", re.I)
 
 
@@ -110,7 +112,7 @@ def asks_item_change(text: str) -> bool:
 
 
 _ACTIONS = {
-    "return": r"return|send (?:\w+ )?back",
+    "return": r"return|send (?:\w+ ){0,2}back",
     "exchange": r"exchange|swap|trade|replace|change|switch|upgrade",
     "change": r"change|modify|switch|swap|upgrade|replace|exchange",
     "cancel": r"cancel|remove",
@@ -321,7 +323,8 @@ _DESCRIBED = re.compile(r"\b(?:a|an|the|that|this|same)\s+(?:\S+\s+){0,4}$", re.
 def unit_wishes(text: str, units: int) -> list[str] | None:
     """What each of several identical items should become: "my two kettles: one for a ceramic one, the
     other for a 1.5 liter one" → the words for each, in order; None unless the text tells all apart."""
-    marks = sorted([(m.start(), True) for m in _FIRST_UNIT.finditer(text) if not _DESCRIBED.search(text[: m.start()])]
+    marks = sorted([(m.start(), True) for m in _FIRST_UNIT.finditer(text)
+                    if m.group().lower() != "one" or not _DESCRIBED.search(text[: m.start()])]
                    + [(m.start(), False) for m in _LATER_UNIT.finditer(text)])
     groups: list[list[str]] = []
     for (start, first), (end, _) in zip(marks, [*marks[1:], (len(text), False)]):
@@ -516,7 +519,8 @@ _DEFAULT_ADDRESS = re.compile(
     r"\b(?:default|home|profile|account'?s?|usual)\b(?: \w+)? address\b|\baddress on (?:my|the) (?:account|profile)")
 
 
-_ORDER_TARGET = re.compile(r"\baddress(?:es)? (?:of|on|for) (?:\w+ ){0,3}orders?\b|\borders?'?s? (?:shipping |delivery )?address", re.I)
+_ORDER_TARGET = re.compile(r"\baddress(?:es)? (?:of|on|for) (?:\w+ ){0,3}orders?\b|\borders?'?s? (?:shipping |delivery )?address"
+                           r"|\b(?:every|all|each|both)(?: of)?(?: my| the)? (?:\w+ )?orders?\b", re.I)
 
 
 def means_order_address(text: str) -> bool:

@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from prometheus_client import Counter
 
 from shopagent.agent import grounding
@@ -88,6 +88,11 @@ class ReplyWriter:
         self.catalog_names = tuple(catalog_names)
         self.system_prompt = _system_prompt()
         self.stats = WriterStats()
+        if (warm := getattr(chat_model, "warm", None)) is not None:  # a local model caches the system prompt now
+            try:
+                warm(self._messages(""))
+            except Exception as exc:  # only a speed-up: a broken model falls back per reply, as in stream()
+                log.warning("llm_warm_failed", error=f"{type(exc).__name__}: {exc}")
 
     def write(self, plan: ReplyPlan) -> str:
         """The final reply text (what a non-streaming client receives)."""
@@ -140,11 +145,14 @@ class ReplyWriter:
         found = grounding.violations(filled, plan.facts, allowed=plan.allowed, catalog_names=self.catalog_names)
         return f"unverified {found}" if found else None
 
+    def _messages(self, draft: str) -> list[BaseMessage]:
+        """The fixed system prompt first, so llama.cpp's prefix cache covers it on every call."""
+        return [SystemMessage(self.system_prompt), HumanMessage(f"Draft reply:\n{draft}")]
+
     def _sentences(self, plan: ReplyPlan) -> Iterator[str]:
         assert self.chat_model is not None
-        messages = [SystemMessage(self.system_prompt), HumanMessage(f"Draft reply:\n{plan.template}")]
         buffer = ""
-        for chunk in self.chat_model.stream(messages):
+        for chunk in self.chat_model.stream(self._messages(plan.template)):
             buffer += str(chunk.content)
             *complete, buffer = _SENTENCE_END.split(buffer)
             for sentence in complete:

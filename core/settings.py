@@ -70,9 +70,11 @@ class Settings(BaseSettings):
     # side by side oversubscribes the CPU. Each gets an explicit share instead.
     # The small encoders (MiniLM, EfficientNet) run one short query at a time: measured 33 ms with one
     # thread versus 0.2–1 s with two on a busy 2-core box, so they default to half the cores.
+    # llama.cpp's threads spin at a barrier after every op: on a busy 2-core box one thread wrote the
+    # first reply sentence in 1.7 s (p50), two threads in 6.8 s. It defaults to half the cores too.
     threads_torch: int = Field(default=0, ge=0, description="0 = half the cores (at least 1).")
     threads_asr: int = Field(default=0, ge=0, description="0 = all cores.")
-    threads_llm: int = Field(default=0, ge=0, description="0 = all cores.")
+    threads_llm: int = Field(default=0, ge=0, description="0 = half the cores (at least 1).")
 
     # --- service ---------------------------------------------------------------------------
     host: str = "127.0.0.1"
@@ -131,7 +133,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _fill_derived(self) -> "Settings":
         cores = os.cpu_count() or 1
-        defaults = {"threads_torch": max(1, cores // 2), "threads_asr": cores, "threads_llm": cores}
+        defaults = {"threads_torch": max(1, cores // 2), "threads_asr": cores, "threads_llm": max(1, cores // 2)}
         for name, default in defaults.items():
             if getattr(self, name) == 0:
                 object.__setattr__(self, name, default)

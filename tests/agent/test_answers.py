@@ -8,11 +8,14 @@ from typing import Any
 
 import pytest
 
-from shopagent.agent.answers import Answer, about_purchase, answer_product_question, question_kind
+from shopagent.agent.answers import (
+    NAMED, Answer, about_purchase, answer_product_question, found_products, question_kind,
+)
 from shopagent.agent.dialogue import plan
 from shopagent.agent.store.catalog import import_catalog
 from shopagent.agent.store.shop import Shop, ShopSession
 from shopagent.agent.store.tau2 import import_tau2
+from shopagent.agent.turn import ProductCard
 
 
 def _variant(item_id: str, price: float, available: bool = True, **options: str) -> dict[str, Any]:
@@ -195,4 +198,13 @@ def test_hostile_catalog_names_claim_no_other_question(session: ShopSession, tmp
     for name, price in hostile.items():
         plain = name.split(" ")[1]  # "Pillow", "Poncho": what a shopper would ask about
         priced = answer_product_question(session, f"how much is the {plain}?")
-        assert priced is not None and priced.facts == {"product": name, "variant": "color green", "price": f"${price:.2f}"}
+        assert priced is not None
+        assert priced.facts == {"product": name, "variant": "color green", "price": f"${price:.2f}"}
+
+
+def test_search_results_are_told_one_way() -> None:
+    """The product flow and the photo search share this wording: the first few results by name."""
+    cards = [ProductCard(str(i), f"{i}-1", f"Lamp {i}", "brass", f"${i}.00", None, "similar") for i in range(NAMED + 2)]
+    told = _said(found_products(cards))
+    assert all(f"Lamp {i} (brass) at ${i}.00" in told for i in range(NAMED)) and f"Lamp {NAMED}" not in told
+    assert found_products([]).template == "products_none"

@@ -150,3 +150,51 @@ def test_a_fallback_is_taken_when_the_asked_change_is_impossible(say: Say, shop)
     assert preview.awaiting == "confirmation" and "Cancel order #W6443279" in preview.text
     say("yes")
     assert order(shop, "#W6443279")["cancel_reason"] == "ordered by mistake"
+
+
+LIAM = "liam.silva6470@example.com"  # pending #W8367567 with two bookshelves; cancelled #W6072865 with another
+
+
+def test_what_was_paid_for_named_items_adds_them_across_orders(say: Say, shop) -> None:
+    say(f"hello, {LIAM}")
+    reply = say("what's the total we paid for all the bookshelves we ordered")
+    shelves = [i["price"] for o in ("#W8367567", "#W6072865") for i in order(shop, o)["items"] if i["name"] == "Bookshelf"]
+    assert len(shelves) == 3 and f"{sum(shelves):,.2f}".replace(",", "") in reply.text.replace(",", "")
+
+
+def test_an_address_for_my_orders_never_changes_the_account_address(say: Say, shop) -> None:
+    say(EMMA)
+    home = next(u for u in export_tau2(shop.engine)["users"].values() if u["email"] == EMMA)["address"]
+    preview = say("please change the address of my orders to 12 Oak Street, Austin, TX 78701")
+    assert preview.awaiting == "confirmation" and "#W6460787" in preview.text
+    say("yes")
+    again = say("change the address of my other orders to 12 Oak Street, Austin, TX 78701 too")
+    assert again.awaiting == "none" and "nothing to change" in again.text
+    assert next(u for u in export_tau2(shop.engine)["users"].values() if u["email"] == EMMA)["address"] == home
+    assert len(audit(shop, "change")) == 1
+
+
+def test_cancelling_a_received_item_becomes_a_return(say: Say, shop) -> None:
+    say("i want to cancel the headphones i got last week")
+    asked = say("Yusuf Rossi, zip code 19122")  # delivered #W2378156 holds them; no pending order does
+    assert asked.awaiting == "payment_method" and "can't be cancelled" in asked.text and "refund" in asked.text
+    preview = say("the original payment method")
+    assert preview.awaiting == "confirmation" and "Return 1 item" in preview.text and "Headphones" in preview.text
+    say("yes")
+    assert order(shop, "#W2378156")["return_items"] == ["4202497723"]
+
+
+def test_what_was_paid_for_an_order_is_its_total(say: Say, shop) -> None:
+    say(f"hello, {LIAM}")
+    reply = say("how much did I pay for order #W8367567?")
+    total = sum(i["price"] for i in order(shop, "#W8367567")["items"])
+    assert f"${total:,.2f}" in reply.text
+
+
+def test_changing_items_of_a_received_order_becomes_an_exchange(say: Say, shop) -> None:
+    say("Yusuf Rossi, zip code 19122")
+    say("please modify order #W2378156: the mechanical keyboard should have clicky switches")
+    say("use my mastercard")
+    done = say("yes")
+    assert [a.name for a in done.actions if a.ok] == ["exchange_delivered_order_items"]
+    assert order(shop, "#W2378156")["exchange_items"] == ["1151293680"]

@@ -82,6 +82,9 @@ def test_unknown_labels_are_rejected(tmp_path: Path) -> None:
          ["i want to return the speaker", "cancel my other order"]),
         ("Hi. I also want to exchange my boots", ["Hi. I want to exchange my boots"]),  # fragments join
         ("where is my order", ["where is my order"]),
+        ("whats the tracking number of my lamp order and i want to return the rug",  # spoken, no punctuation
+         ["whats the tracking number of my lamp order", "i want to return the rug"]),
+        ("i want a red one and a blue one", ["i want a red one and a blue one"]),
     ],
 )
 def test_segments(text: str, parts: list[str]) -> None:

@@ -232,3 +232,15 @@ def test_identical_kettles_get_different_variants(db: dict) -> None:
 )
 def test_an_address_change_for_orders_is_told_from_the_accounts(text: str, orders: bool) -> None:
     assert resolve.means_order_address(text) is orders
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [("change it to a coat, if you can't, return it, or else cancel the order", ("cancel_order", "pending")),
+     ("if it cannot be swapped for a coat return it or else cancel the order", ("cancel_order", "pending")),
+     ("if it cannot be swapped for a coat return it or else cancel the order", ("return_item", "delivered"))],
+)
+def test_a_spoken_fallback_is_found_without_commas(text: str, expected: tuple[str, str]) -> None:
+    flow, status = expected
+    found = resolve.fallback_request(text, status)
+    assert found is not None and found[0] == flow

@@ -1,12 +1,17 @@
-"""The reply writer with a scripted chat model standing in for a misbehaving LLM (fault injection)."""
+"""The reply writer with a scripted chat model standing in for a misbehaving LLM (fault injection),
+and with the real local model (prompt cache, grounded output)."""
 
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
+from shopagent.agent import grounding
+from shopagent.agent.models import LlamaCppChat, load_chat_model
 from shopagent.agent.writer import ReplyPlan, ReplyWriter
+from shopagent.settings import Settings
 
 PLAN = ReplyPlan(
     template="Order {order_id} is {status}. The refund of {amount} goes to {method}.",
@@ -74,3 +79,21 @@ def test_exact_plans_are_never_rephrased() -> None:
     exact = ReplyPlan(template=PLAN.template, facts=PLAN.facts, rephrase=False)
     writer = ReplyWriter(scripted("Something else entirely."))
     assert writer.write(exact) == exact.text
+
+
+@pytest.mark.slow
+def test_local_model_prefills_only_the_draft_and_stays_grounded(agent_settings: Settings) -> None:
+    chat = load_chat_model(agent_settings.model_copy(update={"llm": "local"}))
+    assert isinstance(chat, LlamaCppChat)
+    writer = ReplyWriter(chat)  # evaluates the fixed system prompt once, before any shopper
+    system_tokens = len(chat._model().tokenize(writer.system_prompt.encode()))
+    warmed = chat.perf()
+    assert warmed["prompt_tokens"] >= system_tokens
+    for plan in (PLAN, ReplyPlan("Thank you, {name}. I've found your account.", {"name": "Emma"})):
+        before = chat.perf()
+        text = writer.write(plan)
+        prefilled = chat.perf()["prompt_tokens"] - before["prompt_tokens"]
+        assert 0 < prefilled < system_tokens  # only the new draft: the system prompt stays cached
+        assert grounding.is_grounded(text, plan.facts)
+        assert all(str(value) in text for value in plan.facts.values())
+    assert writer.stats.llm + writer.stats.fallback == 2
