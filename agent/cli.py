@@ -76,8 +76,10 @@ def serve(
     import uvicorn
 
     from shopagent.agent.api.app import create_app
+    from shopagent.agent.runtime import limit_malloc_arenas
 
     settings = _settings()
+    limit_malloc_arenas(settings.malloc_arenas)
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,

@@ -7,6 +7,8 @@ Components register a step with :meth:`Runtime.add_step`.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -68,3 +70,22 @@ class Runtime:
     @property
     def ready(self) -> bool:
         return all(step.state == "done" for step in self.steps)
+
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
+
+
+def limit_malloc_arenas(arenas: int) -> bool:
+    """Cap glibc's malloc arenas for this process (0 leaves glibc's default); False where libc is not glibc.
+
+    Must run before the service starts its threads: arenas already created stay.
+    """
+    if arenas <= 0:
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        applied = bool(libc.mallopt(M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):
+        applied = False
+    log.info("malloc_arenas", arenas=arenas, applied=applied)
+    return applied

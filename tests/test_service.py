@@ -37,3 +37,12 @@ def test_failed_step_keeps_service_unready_with_reason(settings: Settings) -> No
 def test_openapi_documents_probes(settings: Settings) -> None:
     schema = create_app(settings, warm_up=False).openapi()
     assert {"/health", "/ready"} <= set(schema["paths"])
+
+
+def test_malloc_arenas_are_capped_on_glibc_and_left_alone_at_zero() -> None:
+    import platform
+
+    from shopagent.agent.runtime import limit_malloc_arenas
+
+    assert limit_malloc_arenas(0) is False
+    assert limit_malloc_arenas(2) is (platform.libc_ver()[0] == "glibc")
