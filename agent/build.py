@@ -42,10 +42,6 @@ def product_card(hit: Any, reason: str) -> ProductCard:
     )
 
 
-def catalog_variants(shop: Shop) -> list[dict[str, Any]]:
-    """Every variant with its product name: what search filters are parsed against."""
-    return answers.catalog_variants(shop.engine)
-
 
 def transcribe_options(variants: Sequence[dict[str, Any]]) -> TranscribeOptions:
     """Whisper biased to the shop's product names (measured: −7 WER points, speech/README.md)."""
@@ -92,7 +88,7 @@ def build_agent(
     """The agent over the configured store; pass already-loaded parts to reuse them."""
     shop = shop or prepare_store(settings.database_url)
     intents = intents or IntentClassifier.load_or_train(settings)
-    variants = catalog_variants(shop)
+    variants = answers.catalog_variants(shop.engine)
     writer = ReplyWriter(
         load_chat_model(settings) if chat_model == "load" else chat_model,
         catalog_names={v["name"] for v in variants},

@@ -38,7 +38,8 @@ from shopagent.agent.api.deps import get_agent, get_runtime
 from shopagent.agent.api.routes.conversations import ERRORS
 from shopagent.agent.api.schemas import ErrorResponse, Reply
 from shopagent.agent.api.security import CONVERSATION_GUARDS, api_key, bearer, caller, get_access, publishable_key
-from shopagent.agent.build import ITEM_IMAGE_PATH, catalog_variants, product_card, transcribe_options
+from shopagent.agent.answers import catalog_variants
+from shopagent.agent.build import ITEM_IMAGE_PATH, product_card, transcribe_options
 from shopagent.agent.dialogue import plan
 from shopagent.agent.runtime import Runtime
 from shopagent.agent.turn import TurnInput, TurnResult
@@ -122,7 +123,7 @@ async def voice_stream(
             agent.shop.existing_session(conversation_id)
         except CLIENT_ERRORS as exc:
             return await _refuse(websocket, 1008, getattr(exc, "code", "bad_request"), str(exc))
-        options = transcribe_options(await run_in_threadpool(catalog_variants, agent.shop))
+        options = transcribe_options(await run_in_threadpool(catalog_variants, agent.shop.engine))
         stream = TurnStream(settings=runtime.settings, recognizer=recognizer, options=options, sample_rate=rate)
         quiet = 0.0
         while True:
