@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from shopagent.agent.dialogue import Dialogue, DialogueState, PolicySearch, ProductSearch, Understanding
+from shopagent.agent import answers
+from shopagent.agent.dialogue import Decision, Dialogue, DialogueState, PolicySearch, ProductSearch, Understanding
 from shopagent.agent.entities import extract_entities
 from shopagent.agent.intents import ACTIONABLE, IntentClassifier, segments
 from shopagent.agent.store.errors import StoreError
 from shopagent.agent.store.shop import Shop
-from shopagent.agent.turn import TurnEvent, TurnInput, TurnResult
+from shopagent.agent.turn import ProductCard, TurnEvent, TurnInput, TurnResult
 from shopagent.agent.writer import ReplyWriter
 from shopagent.logs import get_logger, redact
 from shopagent.speech.errors import SpeechError
@@ -32,6 +33,9 @@ class InputError(ValueError):
     code = "bad_message"
     http_status = 422
 
+
+PHOTO_MESSAGE = "[photo: find products like this]"  # a photo turn in the conversation's history
+PhotoSearch = Callable[[bytes, str | None], list[ProductCard]]  # (image, signed-in user) → cards, best first
 
 # Errors a caller can cause: each carries a `code` and an `http_status`; surfaces report them as such.
 CLIENT_ERRORS: tuple[type[Exception], ...] = (InputError, StoreError, SpeechError)
@@ -46,6 +50,7 @@ class Stages:
     transcribe: Callable[[bytes], str] | None = None
     search_products: ProductSearch | None = None
     search_policy: PolicySearch | None = None
+    search_photo: PhotoSearch | None = None
 
 
 class ShopAgent:
@@ -82,22 +87,29 @@ class ShopAgent:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         session = self.shop.session(turn.conversation_id, actor="agent")
-        text, transcript = turn.text, None
+        text, transcript, channel = turn.text, None, "text"
         if turn.audio is not None:
             if self.stages.transcribe is None:
                 raise InputError("voice input is not enabled on this server")
             transcript = text = self.stages.transcribe(turn.audio)
+            channel = "voice"
             timings["hear"] = _lap(started)
             yield TurnEvent("transcript", transcript)
-        text = self._check(text)
-        mark = time.perf_counter()
         state = DialogueState.from_dict(session.dialogue_state())
-        understanding = self.understand(text, name_asked=state.awaiting == "identity")
-        timings["understand"] = _lap(mark)
         mark = time.perf_counter()
-        dialogue = Dialogue(session, search_products=self.stages.search_products, search_policy=self.stages.search_policy)
-        decision = dialogue.step(state, text, understanding)
-        session.save_turn(text, state.to_dict(), channel="text" if transcript is None else "voice")
+        if turn.image is not None:
+            text, channel, intent = PHOTO_MESSAGE, "photo", "product_search"
+            decision = self._photo_search(turn.image, session.user_id, state)
+        else:
+            text = self._check(text)
+            understanding = self.understand(text, name_asked=state.awaiting == "identity")
+            intent = understanding.intent
+            timings["understand"] = _lap(mark)
+            mark = time.perf_counter()
+            dialogue = Dialogue(session, search_products=self.stages.search_products,
+                                search_policy=self.stages.search_policy)
+            decision = dialogue.step(state, text, understanding)
+        session.save_turn(text, state.to_dict(), channel=channel)
         timings["decide"] = _lap(mark)
         mark = time.perf_counter()
         reply = ""
@@ -123,19 +135,28 @@ class ShopAgent:
         yield TurnEvent("awaiting", decision.awaiting)
         session.add_message("assistant", reply)
         timings["total"] = _lap(started)
-        log.info("turn", conversation=turn.conversation_id, intent=understanding.intent,
+        log.info("turn", conversation=turn.conversation_id, intent=intent,
                  awaiting=decision.awaiting, text=redact(text[:200]), **{f"t_{k}": v for k, v in timings.items()})
         yield TurnEvent("done", TurnResult(
             conversation_id=turn.conversation_id,
             text=reply,
             awaiting=decision.awaiting,
-            intent=understanding.intent,
+            intent=intent,
             transcript=transcript,
             cards=decision.cards,
             actions=decision.actions,
             handoff=decision.handoff,
             timings=timings,
         ))
+
+    def _photo_search(self, image: bytes, user_id: str | None, state: DialogueState) -> Decision:
+        """A photo asks for products that look like it; any request in progress stays as it was."""
+        if self.stages.search_photo is None:
+            raise InputError("photo search is not enabled on this server")
+        cards = self.stages.search_photo(image, user_id)
+        found = answers.found_products(cards)
+        decision = Decision(cards=cards, awaiting=state.awaiting)
+        return decision.say(found.template, **found.facts)
 
     def _check(self, text: str | None) -> str:
         text = (text or "").strip()

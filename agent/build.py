@@ -7,7 +7,7 @@ search index the agent still handles every order flow.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from shopagent.agent import answers
@@ -63,14 +63,21 @@ class CatalogSearch:
         self.shop = shop
 
     def products(self, text: str, user_id: str | None, k: int = 3) -> list[ProductCard]:
+        filters = parse_search_filters(text, self.variants)
+        matched = ", ".join(f"{k} {v}" for k, v in filters.options.items()) or "your description"
+        return self._cards(dict(text=text, filters=filters, k=k), user_id, lambda hit: f"matches {matched}")
+
+    def photo(self, image: bytes, user_id: str | None, k: int = 3) -> list[ProductCard]:
+        return self._cards(dict(image=image, k=k), user_id,
+                           lambda hit: f"looks like your photo (similarity {hit.score:.2f})")
+
+    def _cards(self, query: dict[str, Any], user_id: str | None, reason: Callable[[Any], str]) -> list[ProductCard]:
         from shopagent.agent.search import purchase_history
         from shopagent.retrieval.search import SearchQuery
 
-        filters = parse_search_filters(text, self.variants)
         history = purchase_history(self.shop.engine, user_id) if user_id else ()
-        hits = self.searcher.search(SearchQuery(text=text, filters=filters, k=k, history=history))
-        matched = ", ".join(f"{k} {v}" for k, v in filters.options.items()) or "your description"
-        return [product_card(hit, hit.reason or f"matches {matched}") for hit in hits]
+        hits = self.searcher.search(SearchQuery(**query, history=history))
+        return [product_card(hit, hit.reason or reason(hit)) for hit in hits]
 
     def policy(self, text: str) -> list[tuple[str, str]]:
         return [(p.title, p.text) for p in self.searcher.passages(text, k=1) if p.score >= POLICY_MIN_SCORE]
@@ -96,7 +103,7 @@ def build_agent(
     stages = Stages(intents=intents, writer=writer)
     if searcher is not None:
         catalog = CatalogSearch(searcher, variants, shop)
-        stages.search_products, stages.search_policy = catalog.products, catalog.policy
+        stages.search_products, stages.search_policy, stages.search_photo = catalog.products, catalog.policy, catalog.photo
     if recognizer is not None:
         from shopagent.speech.transcribe import transcribe
 

@@ -33,24 +33,20 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from shopagent.agent.agents import CLIENT_ERRORS, ShopAgent
-from shopagent.agent.answers import found_products
 from shopagent.agent.api.deps import get_agent, get_runtime
 from shopagent.agent.api.routes.conversations import ERRORS
 from shopagent.agent.api.schemas import ErrorResponse, Reply
 from shopagent.agent.api.security import CONVERSATION_GUARDS, api_key, bearer, caller, get_access, publishable_key
 from shopagent.agent.answers import catalog_variants
-from shopagent.agent.build import ITEM_IMAGE_PATH, product_card, transcribe_options
-from shopagent.agent.dialogue import plan
+from shopagent.agent.build import ITEM_IMAGE_PATH, transcribe_options
 from shopagent.agent.runtime import Runtime
-from shopagent.agent.turn import TurnInput, TurnResult
+from shopagent.agent.turn import TurnInput
 from shopagent.speech.errors import AudioTooLarge
 
 router = APIRouter(tags=["voice and photos"])
 MAX_FRAME_BYTES = 1 << 20  # one microphone chunk; browsers send a few KiB every ~100 ms
 POLL_S = 0.25  # how often a quiet socket checks whether the client stopped sending mid-turn
 IDLE_CLOSE_S = 120.0  # a socket that sends nothing this long is closed (an open mic sends ~10 frames/s)
-PHOTO_RESULTS = 3
-PHOTO_MESSAGE = "[photo: find products like this]"  # a photo turn in the conversation's history
 
 
 class VoiceReply(Reply):
@@ -212,15 +208,14 @@ async def post_photo(
 ) -> Any:
     from shopagent.agent.availability import SearchUnavailable
     from shopagent.fusion.image import ImageError, ImageTooLarge
-    from shopagent.retrieval.search import PhotosNotIndexed, SearchQuery
+    from shopagent.retrieval.search import PhotosNotIndexed
 
     data = await _read_limited(image, runtime.settings.max_upload_bytes)
-    session = agent.shop.existing_session(conversation_id)
-    searcher = runtime.components.get("search")
-    if searcher is None:
+    agent.shop.existing_session(conversation_id)
+    if runtime.components.get("search") is None:
         return _error(503, "search_unavailable", "product search is not loaded; see /ready")
     try:
-        hits = await run_in_threadpool(searcher.search, SearchQuery(image=data, k=PHOTO_RESULTS))
+        result = await run_in_threadpool(agent.handle, TurnInput(conversation_id=conversation_id, image=data))
     except ImageTooLarge as exc:
         return _error(413, "image_too_large", exc.reason)
     except ImageError as exc:
@@ -229,13 +224,7 @@ async def post_photo(
         return _error(503, "photos_not_indexed", str(exc))
     except SearchUnavailable:
         return _error(503, "search_unavailable", "the product index cannot be reached right now; try again shortly")
-    cards = [product_card(hit, f"looks like your photo (similarity {hit.score:.2f})") for hit in hits]
-    found = found_products(cards)
-    text = await run_in_threadpool(agent.stages.writer.write, plan(found.template, **found.facts))
-    for role, content in (("user", PHOTO_MESSAGE), ("assistant", text)):  # the history shows the photo turn
-        await run_in_threadpool(session.add_message, role, content)
-    return Reply.model_validate(
-        TurnResult(conversation_id=conversation_id, text=text, intent="product_search", cards=cards).to_dict())
+    return Reply.model_validate(result.to_dict())
 
 
 @router.get(
