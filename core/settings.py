@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     widget_rate_limit: str = Field(
         default="30/minute;300/hour", description="Per-IP limit on widget requests (`limits` notation)."
     )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate-limit counters live (a `limits` storage URI): `memory://` counts per process; "
+        "`redis://host:6379` shares one count between several workers (needs the `redis` package).",
+    )
     shopper_token_secret: SecretStr | None = Field(
         default=None, description="HS256 secret of signed shopper tokens (X-Shopper-Token); at least 32 bytes."
     )

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shopagent import __version__
 from shopagent.agent.agents import CLIENT_ERRORS
 from shopagent.agent.api.routes import chatwoot, conversations, health, openai_compat, privacy, voice, widget
-from shopagent.agent.api.security import Access, BodyLimit
+from shopagent.agent.api.security import Access, BodyLimit, platform_caller
 from shopagent.agent.prepare import register_warmup
 from shopagent.agent.runtime import Runtime
 from shopagent.settings import Settings, get_settings
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = True) -> Fas
 
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
     Instrumentator(excluded_handlers=["/metrics", "/health", "/ready"]).instrument(app).expose(
-        app, include_in_schema=False
+        app, include_in_schema=False, dependencies=[Depends(platform_caller)]  # scrapers send a platform key
     )
     if settings.widget_origins:  # outermost, so refusals and preflights carry the CORS headers too
         app.add_middleware(

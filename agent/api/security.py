@@ -27,7 +27,7 @@ import jwt
 from fastapi import Depends, Header, HTTPException, status
 from fastapi.security import APIKeyHeader, HTTPBearer
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
+from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
@@ -81,7 +81,7 @@ class Access:
         self.origins = frozenset(origin.rstrip("/").lower() for origin in settings.widget_origins)
         self.loopback_only = not (self.secret_keys or self.widget_keys)
         self.widget_limits: list[RateLimitItem] = parse_many(settings.widget_rate_limit)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
         secret = settings.shopper_token_secret.get_secret_value() if settings.shopper_token_secret else None
         if secret is not None and len(secret.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"shopper_token_secret must be at least {MIN_SECRET_BYTES} bytes")

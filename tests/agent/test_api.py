@@ -274,6 +274,9 @@ def test_platform_key_as_bearer_or_header(bare: TestClient) -> None:
                     {"X-API-Key": HASHED_KEY}):  # the last is configured only as its sha256 digest
         assert bare.post("/v1/conversations", headers=headers).status_code == 201, headers
     assert bare.get("/health").status_code == 200  # probes need no key
+    assert bare.get("/metrics").status_code == 401  # metrics name routes and counts: a scraper sends a key
+    assert bare.get("/metrics", headers={"X-Shopagent-Key": WIDGET_KEY, "Origin": SHOP}).status_code == 403
+    assert "process_resident_memory_bytes" in bare.get("/metrics", headers={"X-API-Key": PLATFORM_KEY}).text
 
 
 def test_publishable_key_needs_an_allowed_origin(bare: TestClient) -> None:

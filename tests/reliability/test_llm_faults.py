@@ -77,6 +77,6 @@ def test_every_turn_is_answered_from_templates(
     assert _unavailable() - counted == fallbacks
 
     app = create_app(settings, warm_up=False)
-    with TestClient(app) as client:
+    with TestClient(app, client=("127.0.0.1", 5000)) as client:  # a keyless server: local scrapers only
         metrics = client.get("/metrics").text
     assert 'shopagent_replies_total{outcome="llm_unavailable"}' in metrics
