@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -58,7 +59,9 @@ class ShopAgent:
         self.shop = shop
         self.stages = stages
         self.max_message_chars = max_message_chars
-        self._locks: dict[str, threading.Lock] = {}
+        # Weak values: a conversation's lock lives while a turn holds or awaits it, so the map does not
+        # grow with every conversation the service ever answered.
+        self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._locks_guard = threading.Lock()
 
     def handle(self, turn: TurnInput) -> TurnResult:

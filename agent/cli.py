@@ -75,11 +75,13 @@ def serve(
     """Run the HTTP service (chat widget, voice and platform API)."""
     import uvicorn
 
-    from shopagent.agent.api.app import create_app
-    from shopagent.agent.runtime import limit_malloc_arenas
+    from shopagent.agent.runtime import disable_mkl_buffer_cache, limit_malloc_arenas
 
     settings = _settings()
     limit_malloc_arenas(settings.malloc_arenas)
+    disable_mkl_buffer_cache()  # before the app's imports load torch
+    from shopagent.agent.api.app import create_app
+
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
@@ -406,6 +408,7 @@ def bench_load(
     think: Annotated[float, typer.Option(min=0, help="Mean think time between turns, seconds.")] = 1.0,
     timeout: Annotated[float, typer.Option(min=0.1, help="Client timeout per request, seconds.")] = 30.0,
     llm: Annotated[str, typer.Option(help="Reply writer of the server: none or local.")] = "none",
+    windows: Annotated[int, typer.Option(min=3, help="Memory windows the measured time is cut into.")] = 6,
 ) -> None:
     """Concurrent conversations against a real `shopagent serve` on loopback: throughput, latency
     percentiles, errors, backpressure and server memory over time."""
@@ -415,7 +418,7 @@ def bench_load(
     if llm not in ("none", "local"):
         _fail("--llm is none or local")
     options = LoadOptions(conversations=conversations, duration_s=duration, warmup_s=warmup, think_s=think,
-                          timeout_s=timeout, llm=llm)
+                          timeout_s=timeout, llm=llm, windows=windows)
     typer.echo(format_reports([run_load(options, bench_settings(_settings()).data_dir)]))
 
 

@@ -41,6 +41,7 @@ from shopagent.agent.store.schema import Product, User
 
 # Settings passed through to the server; everything else about it is the bench's (data dir, LLM, store).
 _PASS_THROUGH = ("SHOPAGENT_THREADS_", "SHOPAGENT_MODEL_PATHS", "SHOPAGENT_ASR_")
+FLAT_MIB_PER_MIN = 2.0  # second-half RSS slope still called flat: about the sampling noise of a minute's run
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class LoadOptions:
     warmup_s: float = 10.0  # load before measuring (first-call allocations), not reported
     think_s: float = 1.0  # mean pause between a reply and the next message (uniform 0.5×–1.5×)
     timeout_s: float = 30.0  # client timeout per request
-    windows: int = 3  # memory windows (at least three for a slope worth the name)
+    windows: int = 6  # memory windows (several, to tell growth from a high-water mark levelling off)
     llm: str = "none"  # none (templates only) or local
     seed: int = 0
 
@@ -119,13 +120,26 @@ class LoadReport:
             out.append((lo, float(np.mean(rss)) if rss else float("nan"), turns / width))
         return out
 
-    def rss_slope(self) -> float:
-        """Least-squares slope of server RSS over the measured phase, MiB per minute."""
-        points = [(t, m) for t, m in self.rss_mib if 0 <= t < self.options.duration_s]
+    def rss_slope(self, since: float = 0.0) -> float:
+        """Least-squares slope of server RSS from ``since`` to the end of the measured phase, MiB/min."""
+        points = [(t, m) for t, m in self.rss_mib if since <= t < self.options.duration_s]
         if len(points) < 2:
             return float("nan")
         t, m = np.array(points).T
         return float(np.polyfit(t, m, 1)[0] * 60)
+
+    def memory_trend(self) -> str:
+        """``flat``, ``levelling off`` or ``growing``, from the RSS slopes of the whole run and its second half.
+
+        Memory that only fills allocator pools and bounded caches rises at first and then stops, so
+        the whole-run slope alone overstates a leak; a leak keeps its slope in the second half.
+        """
+        early, late = self.rss_slope(), self.rss_slope(since=self.options.duration_s / 2)
+        if np.isnan(late):
+            return "not measured"
+        if late <= FLAT_MIB_PER_MIN:
+            return "flat"
+        return "levelling off" if late <= early / 3 else "growing"
 
     def errors(self) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -146,11 +160,13 @@ def format_reports(reports: Sequence[LoadReport]) -> str:
         f"Closed loop on loopback: think time {o.think_s:g} s (uniform ×0.5–1.5), client timeout "
         f"{o.timeout_s:g} s, {o.warmup_s:g} s warm-up not counted; a 429/503 with Retry-After is "
         "backpressure, not an error; `retried`: sent again once (same Idempotency-Key) after a broken "
-        "keep-alive connection.",
+        "keep-alive connection. RSS slopes: least squares over the whole measured phase and over its "
+        f"second half; memory is `flat` when the second half rises at most {FLAT_MIB_PER_MIN:g} MiB/min, "
+        "`levelling off` when it rises at most a third of the whole-run slope, else `growing`.",
         "",
         "| reply writer | conversations | seconds | turns/s | p50 ms | p95 ms | p99 ms | errors | error rate "
-        "| backpressure | retried | RSS MiB start → end | RSS slope MiB/min | load avg |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
+        "| backpressure | retried | RSS MiB start → end | RSS slope MiB/min | 2nd half MiB/min | memory | load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|",
     ]
     for r in reports:
         lat = r.latencies() * 1000
@@ -161,12 +177,16 @@ def format_reports(reports: Sequence[LoadReport]) -> str:
             f"{r.throughput:.1f} | {p50:.0f} | {p95:.0f} | {p99:.0f} | {r.count('error')} | "
             f"{100 * r.error_rate:.2f} % | {r.count('backpressure')} | {r.count('retried')} | "
             f"{windows[0][1]:.0f} → {windows[-1][1]:.0f} | "
-            f"{r.rss_slope():+.1f} | {r.load_average[0]:.1f} → {r.load_average[1]:.1f} |"
+            f"{r.rss_slope():+.1f} | {r.rss_slope(since=r.options.duration_s / 2):+.1f} | {r.memory_trend()} | "
+            f"{r.load_average[0]:.1f} → {r.load_average[1]:.1f} |"
         )
-    lines += ["", "| reply writer | window | from s | mean RSS MiB | turns/s |", "|---|---:|---:|---:|---:|"]
+    lines += ["", "| reply writer | window | from s | mean RSS MiB | Δ MiB | turns/s |",
+              "|---|---:|---:|---:|---:|---:|"]
     for r in reports:
-        lines += [f"| {_writer(r.options.llm)} | {i + 1} | {start:.0f} | {rss:.0f} | {rate:.1f} |"
-                  for i, (start, rss, rate) in enumerate(r.windows())]
+        windows = r.windows()
+        lines += [f"| {_writer(r.options.llm)} | {i + 1} | {start:.0f} | {rss:.0f} | "
+                  f"{rss - windows[i - 1][1] if i else 0:+.0f} | {rate:.1f} |"
+                  for i, (start, rss, rate) in enumerate(windows)]
     for r in reports:
         if r.errors():
             lines += ["", f"Errors ({_writer(r.options.llm)}): "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 import re
@@ -10,11 +11,12 @@ import threading
 import time
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 import uvicorn
 
 from shopagent.agent.api.app import create_app
-from shopagent.agent.loadtest import LoadOptions, drive, free_port, script, shoppers_from_store
+from shopagent.agent.loadtest import LoadOptions, LoadReport, drive, free_port, script, shoppers_from_store
 from shopagent.agent.turn import TurnInput
 
 
@@ -63,4 +65,19 @@ def test_load_run_answers_every_turn_and_reports_real_numbers(live_url: str, sho
     cells = [c.strip() for c in summary.strip("|").split("|")]
     assert cells[0] == "templates only" and float(cells[3]) > 0
     assert [float(x) for x in cells[4:7]] == sorted(float(x) for x in cells[4:7])  # p50 ≤ p95 ≤ p99
-    assert re.fullmatch(r"[+-]\d+\.\d", cells[12])  # the RSS slope is a number
+    assert all(re.fullmatch(r"[+-]\d+\.\d", cell) for cell in cells[12:14])  # RSS slopes: whole run, 2nd half
+    assert cells[14] in ("flat", "levelling off", "growing")
+
+
+@pytest.mark.parametrize(("label", "rss", "trend"), [
+    ("leak", lambda t: 900 + 0.5 * t, "growing"),  # 30 MiB/min throughout
+    ("pools filling, then full", lambda t: 900 + 60 * (1 - math.exp(-t / 15)), "flat"),
+    ("filling more slowly", lambda t: 900 + 60 * (1 - math.exp(-t / 25)), "levelling off"),
+    ("steady", lambda t: 900 + math.sin(t), "flat"),
+])
+def test_memory_trend_tells_a_leak_from_a_level_that_is_reached(label: str, rss, trend: str) -> None:
+    options = LoadOptions(duration_s=120.0)
+    samples = [(t, rss(t)) for t in np.arange(0.0, 120.0, 0.5)]
+    report = LoadReport(options, samples=[], rss_mib=samples)
+    assert report.memory_trend() == trend, (label, report.rss_slope(), report.rss_slope(since=60.0))
+    assert len(report.windows()) == options.windows

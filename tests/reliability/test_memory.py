@@ -1,0 +1,101 @@
+"""Memory under load: what serving conversations leaves behind must not grow with their number.
+
+Two measured sources of growth (`shopagent bench load`): per-conversation Python state kept after the
+conversation, and MKL's matrix-multiply buffers kept per request thread (native, invisible to
+tracemalloc). Each test would fail with the growth it guards against.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import textwrap
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from shopagent.agent.build import build_agent
+from shopagent.agent.intents import IntentClassifier
+from shopagent.agent.loadtest import script, shoppers_from_store
+from shopagent.agent.store.shop import Shop
+from shopagent.agent.turn import TurnInput
+from shopagent.settings import Settings
+
+
+@pytest.mark.slow
+def test_no_conversation_state_stays_in_memory_after_its_turns(
+    shop: Shop, intents: IntentClassifier, agent_settings: Settings
+) -> None:
+    """State lives in the store; the agent's per-conversation turn locks must go with the turns, or
+    the service grows by every conversation it ever answered (measured: one lock and id each)."""
+    agent = build_agent(agent_settings, shop=shop, intents=intents, chat_model=None)
+    shoppers = shoppers_from_store(shop.engine, 12, seed=11)
+    scripts = [script(shopper, random.Random(i))[:3] for i, shopper in enumerate(shoppers)]  # hi, order, id
+
+    def converse(turns: list[str]) -> None:
+        conversation = uuid.uuid4().hex
+        for text in turns:
+            assert agent.handle(TurnInput(conversation, text=text)).text
+
+    with ThreadPoolExecutor(6) as pool:  # concurrently, like the service's request threads
+        list(pool.map(converse, scripts))
+    abandoned = agent.stream(TurnInput(uuid.uuid4().hex, text="hello"))
+    next(abandoned)  # a stream whose client went away mid-reply
+    abandoned.close()
+    assert dict(agent._locks) == {}
+
+
+_THREADS_ENCODING = textwrap.dedent("""
+    import os, sys, threading
+    from shopagent.agent.runtime import disable_mkl_buffer_cache, limit_malloc_arenas
+    limit_malloc_arenas(2)  # as `shopagent serve` does, before torch is imported
+    assert disable_mkl_buffer_cache()
+    from shopagent.agent.loadtest import rss_mib
+    from shopagent.fusion.text import TextEncoder
+    from shopagent.settings import Settings
+
+    encoder = TextEncoder.load(Settings(data_dir=sys.argv[1], llm="none"))
+    words = "kettle lamp order return refund where size blue cotton shipped policy exchange".split()
+    encoder.encode(["warm up " + " ".join(words)])
+    before, finished, release = rss_mib(os.getpid()), threading.Semaphore(0), threading.Event()
+
+    def work(seed):  # like a request thread of the service: encodes, then stays alive for the next request
+        for n in range(6):
+            encoder.encode([" ".join(words[(seed + n) % 7 :][: 3 + (seed * n) % 9])])
+        finished.release()
+        release.wait()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for _ in threads:
+        finished.acquire()
+    print(rss_mib(os.getpid()) - before)
+    release.set()
+""")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from Linux /proc")
+def test_encoding_from_many_request_threads_keeps_no_buffers_per_thread(settings: Settings) -> None:
+    """Measured here (40 threads, 6 short texts each): RSS +89 MiB with MKL's per-thread buffer cache,
+    +15 MiB without it."""
+    run = subprocess.run(
+        [sys.executable, "-c", _THREADS_ENCODING, str(settings.data_dir)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "SHOPAGENT_THREADS_TORCH": "1"},
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    growth_mib = float(run.stdout.split()[-1])
+    assert growth_mib < 48, f"RSS grew {growth_mib:.0f} MiB while 40 threads encoded"
+
+
+def test_the_mkl_switch_reports_when_torch_was_loaded_first() -> None:
+    import torch  # noqa: F401  (loaded: MKL has read its settings already)
+
+    from shopagent.agent.runtime import disable_mkl_buffer_cache
+
+    assert disable_mkl_buffer_cache() is False
