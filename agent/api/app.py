@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shopagent import __version__
@@ -75,7 +76,14 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = True) -> Fas
         reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:3])
         return JSONResponse({"error": "invalid_request", "reason": reason, "detail": errors}, 422)
 
+    async def store_busy(_: Request, exc: Exception) -> Response:
+        if "database is locked" not in str(exc):  # SQLite's writer queue outlasted its busy timeout
+            raise exc
+        return JSONResponse({"error": "store_busy", "reason": "the store is busy; retry shortly"}, 503,
+                            headers={"Retry-After": "1"})
+
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(OperationalError, store_busy)
     app.add_exception_handler(RequestValidationError, invalid_request)
 
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)

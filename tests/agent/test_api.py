@@ -133,6 +133,27 @@ def test_streamed_oversized_body_is_413(client: TestClient) -> None:
     assert response.status_code == 413 and "400000 bytes" in response.json()["reason"]
 
 
+def test_a_store_locked_past_its_busy_timeout_is_503_with_retry_after(client: TestClient, shop, monkeypatch) -> None:
+    """SQLite writers queue on the busy timeout; one that outlasts it is backpressure, not a 500."""
+    import sqlite3
+
+    from shopagent.agent.store import db
+
+    cid = new_conversation(client)
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 100)
+    shop.engine.dispose()  # new connections take the short timeout
+    holder = sqlite3.connect(shop.engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holding the write lock
+    try:
+        busy = client.post(f"/v1/conversations/{cid}/messages", json={"text": "where is my order?"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert busy.status_code == 503 and busy.json()["error"] == "store_busy" and busy.headers["Retry-After"]
+    again = client.post(f"/v1/conversations/{cid}/messages", json={"text": "where is my order?"})
+    assert again.status_code == 200 and again.json()["awaiting"] == "identity"
+
+
 def test_unknown_conversation_history_is_404(client: TestClient) -> None:
     response = client.get("/v1/conversations/no-such-conversation/messages")
     assert response.status_code == 404
