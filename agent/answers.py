@@ -80,7 +80,7 @@ def question_kind(text: str, asked_keys: Sequence[str], constrained: bool) -> Ki
     """
     lowered = entities.spoken_to_digits(text)
     counted = re.search(r"\bhow many\s+(\w+)", lowered)
-    if counted and any(entities._tokens(counted.group(1))[:1] == entities._tokens(k)[:1] for k in asked_keys):
+    if counted and any(entities.tokens(counted.group(1))[:1] == entities.tokens(k)[:1] for k in asked_keys):
         return "values"  # "how many pieces is the puzzle" asks for an option's value, not a count
     for kind, pattern in _KINDS:
         if pattern.search(lowered):
@@ -190,9 +190,9 @@ def found_products(cards: Sequence[ProductCard]) -> Answer:
 
 def _asked_keys(text: str, scope: Sequence[Mapping[str, Any]], fixed: Mapping[str, str]) -> list[str]:
     """Option keys the text names without fixing their value ("what colors", "its battery life")."""
-    words = entities._tokens(text)
+    words = entities.tokens(text)
     keys = dict.fromkeys(k for v in scope for k in v["options"])
-    return [k for k in keys if k not in fixed and entities._find(words, entities._tokens(k)) >= 0]
+    return [k for k in keys if k not in fixed and entities.find_phrase(words, entities.tokens(k)) >= 0]
 
 
 def _focus(text: str, variants: Sequence[Mapping[str, Any]]) -> tuple[str, str | None]:

@@ -13,14 +13,15 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from shopagent.agent import answers, resolve
 from shopagent.agent.availability import SearchUnavailable
-from shopagent.agent.entities import Entities, find_emails, named_products
+from shopagent.agent.entities import Entities, PaymentMention, find_emails, named_products
+from shopagent.agent.intents import segments
 from shopagent.agent.store.errors import NotFound, StoreError, WrongUser
 from shopagent.agent.store.shop import ShopSession
 from shopagent.agent.turn import ActionRecord, Awaiting, ProductCard
@@ -58,6 +59,9 @@ class DialogueState:
     pending: dict[str, Any] | None = None  # preview token, tool, arguments, summary
     queue: list[dict[str, str]] = field(default_factory=list)  # later requests: {"flow", "said"[, "order_id"]}
     money_back: list[float] = field(default_factory=list)  # per change done: to the shopper (+) or charged (-)
+    # changes done or declined here, so a restated request is acknowledged, not redone:
+    # {"tool", "summary", "order_id", "items" (product names), "address", "declined"}
+    done: list[dict[str, Any]] = field(default_factory=list)
     turns: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,6 +127,8 @@ class Dialogue:
                 self._confirm(state, decision)
                 return self._continue(state, decision)
             if answer is False:
+                if "memo" in state.pending:
+                    state.done.append({**state.pending["memo"], "declined": True})
                 state.finish_flow()
                 decision.say("change_declined")
                 return self._continue(state, decision)
@@ -135,11 +141,22 @@ class Dialogue:
             back = sum(state.money_back)  # "how much do I get back in total?" over the changes made here
             decision.say("money_total", total=f"${abs(back):,.2f}", way="back to you" if back >= 0 else "to pay")
             return self._continue(state, decision)
-        if state.flow is None or self._switches(state, understanding):
+        fresh = state.flow is None or self._switches(state, understanding)
+        if fresh:
             state.finish_flow()
+            text, understanding = self._unsaid(state, text, understanding, decision)
+            if not text:
+                return self._continue(state, decision)
             state.flow = understanding.intent
+            if state.flow in _ASIDES:  # "The tablet: the cheapest one." asks to change an owned tablet
+                own = text
+                for _, clause in understanding.other_requests:
+                    own = own.replace(clause, " ")
+                state.flow = self._item_request(own) or state.flow
         own_words = text
         for intent, clause in understanding.other_requests:
+            if intent in _ASIDES and intent != state.flow and (flow := self._item_request(clause)):
+                intent = flow  # queued below like any other request; its words already ask for a change
             if intent != state.flow and intent in (*ACCOUNT_FLOWS, "human_agent"):
                 if intent == "order_status" and not _STATUS_ASKED.search(clause):
                     continue  # "it's on one of my orders" mentions an order, it asks nothing about it
@@ -153,9 +170,101 @@ class Dialogue:
                     own_words = own_words.replace(clause, " ")
             elif intent == "product_question" and self._product_aside(state, clause, decision):
                 own_words = own_words.replace(clause, " ")
+        if fresh and self._lock_free_first(state, own_words):
+            return self._continue(state, decision)
         state.slots.setdefault("said", []).append(own_words)
         self._run(state, decision)
         return self._continue(state, decision)
+
+    def _lock_free_first(self, state: DialogueState, own_words: str) -> bool:
+        """A change of a pending order's items locks it, so changes of its address or payment go first:
+        a change request mixing kinds is split by kind, and the requests are requeued lock-free first.
+        True when that changed anything (the current flow then waits in the queue)."""
+        requests = [{"flow": state.flow or "", "said": own_words}]
+        if state.flow == "modify_order":
+            parts = segments(own_words)
+            kinds = [(_modification(part) if _ASKS.search(part) else None)
+                     or ("items" if resolve.asks_item_change(part) else None) for part in parts]
+            context = [part for part, kind in zip(parts, kinds) if kind is None]  # "It's on my other order."
+            requests = [{"flow": "modify_order", "said": " ".join([*context, *(p for p, k in zip(parts, kinds) if k == kind)])}
+                        for kind in dict.fromkeys(k for k in kinds if k)] or requests
+        everything = [*requests, *state.queue]
+        ordered = sorted(everything, key=lambda r: _change_kind(r["flow"], r["said"]) not in ("address", "payment"))
+        if len(requests) == 1 and ordered == everything:
+            return False
+        state.finish_flow()
+        state.queue = ordered
+        return True
+
+    def _unsaid(
+        self, state: DialogueState, text: str, understanding: Understanding, decision: Decision
+    ) -> tuple[str, Understanding]:
+        """The message without the parts that restate a change already done (or declined) here: the
+        shopper often repeats the whole request when adding to it. Each is acknowledged, never redone;
+        the request is what is left (the first remaining part's intent if the first one was dropped)."""
+        parts = segments(text)
+        restated = {part: memo for part in parts if (memo := self._restates(state, part)) is not None}
+        if not restated:
+            return text, understanding
+        for memo in restated.values():
+            self._acknowledge(memo, decision)
+        others = [(intent, clause) for intent, clause in understanding.other_requests if clause not in restated]
+        rest, labelled = [p for p in parts if p not in restated], {clause for _, clause in others}
+        intent = understanding.intent
+        if rest and all(p in labelled for p in rest):  # what carried the message's intent was dropped
+            (intent, _), others = others[0], others[1:]
+        return " ".join(rest), replace(understanding, intent=intent, other_requests=others)
+
+    def _acknowledge(self, memo: Mapping[str, Any], decision: Decision) -> None:
+        decision.say("already_declined" if memo["declined"] else "already_done", done=memo["summary"])
+
+    def _restates(self, state: DialogueState, clause: str) -> dict[str, Any] | None:
+        """The change done or declined in this conversation that the clause asks for again: the same new
+        address, or a change to products a change here already touched ("the other tablet" is new)."""
+        if not state.done or self.session.user_id is None or "?" in clause:
+            return None
+        named_orders = set(resolve.orders_named(clause))
+        address = None
+        if _ADDRESS_SAID.search(clause):
+            address = resolve.parse_address(clause) or resolve.address_mentioned(clause, self._known_addresses())
+        account = _ACCOUNT_TARGET.search(clause) is not None  # "my default address too": not an order's
+        action = resolve.action_asked(clause)
+        gone = action is None and resolve.asks_item_change(clause)  # "I no longer need the lamp"
+        asks_change = not _ANOTHER.search(clause) and (action or gone or self._item_request(clause) is not None)
+        # the same kind of change: "return the watch" after cancelling an order with a watch is new
+        actions = (action,) if action else ("return", "cancel") if gone else ("return", "cancel", "exchange")
+        owned = {i["name"] for o in self._orders(self._user()) for i in o["items"]} if asks_change else set()
+        products = set(named_products(clause, owned))
+        for memo in reversed(state.done):
+            if named_orders and memo["order_id"] not in named_orders:
+                continue
+            if memo["address"] is not None and address is not None and resolve.same_address(address, memo["address"]):
+                if not account or memo["order_id"] is None:
+                    return memo
+            if memo["items"] and products and products <= set(memo["items"]) and _TOOL_ACTION[memo["tool"]] in actions:
+                return memo
+        return None
+
+    def _item_request(self, clause: str) -> str | None:
+        """The item flow a clause asks for when the classifier took it for a product or status
+        question: it names an owned item and either says what to do with it ("the t-shirts: change
+        them to purple") or only what it should become ("The tablet: the cheapest one.")."""
+        if self.session.user_id is None or "?" in clause or _SEARCHING.search(clause):
+            return None
+        items = [i for o in self._orders(self._user()) if o["status"] in ("pending", "delivered") for i in o["items"]]
+        named = named_products(clause, {i["name"] for i in items})
+        if not named:
+            return None
+        if (action := resolve.action_asked(clause)) is not None:
+            return _ACTION_FLOWS[action]
+        if not _WISH.search(clause):
+            return None  # "the more expensive tablet" only tells which one
+        for item in items:
+            if item["name"] in named:
+                variants = self.session.get_product_details(item["product_id"])["variants"].values()
+                if resolve.choose_variant(clause, item, variants) is not None:
+                    return "exchange_item"  # delivered: an exchange; pending: it becomes a change to the order
+        return None
 
     def _switches(self, state: DialogueState, understanding: Understanding) -> bool:
         """A confident, different request replaces the current flow; answers to questions don't."""
@@ -173,6 +282,9 @@ class Dialogue:
         """After a flow finishes, start the next queued request in the same turn."""
         while state.flow is None and state.queue and not decision.handoff:
             request = state.queue.pop(0)
+            if "order_id" not in request and (memo := self._restates(state, request["said"])) is not None:
+                self._acknowledge(memo, decision)  # queued before an earlier request already did it
+                continue
             state.flow, state.slots = request["flow"], {"said": [request["said"]]}
             if "order_id" in request:
                 state.slots["order_id"] = request["order_id"]
@@ -236,8 +348,13 @@ class Dialogue:
     ) -> dict[str, Any] | None:
         """The order the shopper means: named by id, implied by a product or by recency, or the only
         candidate. Naming another order drops the choices made for the previous one."""
-        named = resolve.orders_named(state.slots["said"][-1]) if state.slots.get("said") else []
-        named = named or resolve.orders_named(text)
+        words = state.slots["said"][-1] if state.slots.get("said") else text
+        words = words if resolve.orders_named(words) else text
+        named = resolve.orders_named(words)
+        if len(named) > 1:  # the one named where this request is asked, or "the older of #W… and #W…"
+            own = set(resolve.orders_asked(state.flow or "", words))
+            placed = [order_id for order_id in self._user()["orders"] if order_id in named]
+            named = list(own) if len(own) == 1 else [resolve.pick_by_recency(words, placed) or named[-1]]
         if named and named[-1] != state.slots.get("order_id"):
             for slot in ("order_id", "item_ids", "new_item_ids", "payment_method_id"):
                 state.slots.pop(slot, None)
@@ -373,11 +490,16 @@ class Dialogue:
             return
         verb = {"return_delivered_order_items": "return", "exchange_delivered_order_items": "exchange"}.get(tool, "change")
         if "item_ids" not in state.slots:
+            if tool == "modify_pending_order_items" and (later := self._same_order_changes(state, order)):
+                state.slots.setdefault("said", [text]).extend(later)  # a pending order changes once: all items now
+                text = " ".join(state.slots["said"])
             # only the words about this action: "return the bottle and exchange the bed"
             own = " ".join(resolve.clauses_for(verb, said) for said in state.slots.get("said") or [text])
-            chosen = resolve.chosen_items(own, order["items"])
-            if not chosen and len(order["items"]) == 1:
-                chosen = order["items"]
+            known = [{**v, "name": i["name"]} for i in order["items"]  # "my small t-shirt": sizes it comes in
+                     for v in self.session.get_product_details(i["product_id"])["variants"].values()]
+            chosen = resolve.chosen_items(own, order["items"], known)
+            if not chosen and len(order["items"]) == 1 and not named_products(own, [order["items"][0]["name"]]):
+                chosen = order["items"]  # the only item, not named otherwise than it is
             if not chosen or resolve.unclear_items(own, order["items"]):
                 state.awaiting = "items"
                 decision.say("ask_items", order_id=order["order_id"], action=verb, items=_items_line(order["items"]))
@@ -399,6 +521,11 @@ class Dialogue:
                     state.slots["item_ids"].remove(item_id)  # "all to the cheapest": this one already is
                     continue
                 if variant is None:
+                    missing = resolve.missing_wishes(wanted, item, product["variants"].values())
+                    if resolve.leaves_alone(text, item["name"], [i["name"] for i in order["items"]]):
+                        state.slots["item_ids"].remove(item_id)  # "if that exact one doesn't exist, leave it alone"
+                        decision.say("variant_kept", item=item["name"], wanted=", ".join(missing) or "what you asked for")
+                        continue
                     if (fallback := resolve.fallback_request(text, order["status"])) is not None:
                         # "if that's not available, cancel the order": do that instead, now
                         state.finish_flow()
@@ -406,9 +533,16 @@ class Dialogue:
                         decision.say("no_variant_fallback", item=item["name"])
                         return
                     state.awaiting = "items"
-                    decision.say("ask_new_variant", item=_item_label(item), options=_variant_options(product, item))
+                    if missing:  # "clicky, RGB, full size" and no such keyboard: say what is missing, never substitute
+                        decision.say("variant_missing", item=_item_label(item), wanted=", ".join(missing),
+                                     options=_variant_options(product, item))
+                    else:
+                        decision.say("ask_new_variant", item=_item_label(item), options=_variant_options(product, item))
                     return
                 new_ids.append(variant["item_id"])
+            if not state.slots["item_ids"]:  # every item was to be left as it is
+                state.finish_flow()
+                return
             state.slots["new_item_ids"] = new_ids
         original = resolve.original_payment_method(order)
         if tool == "return_delivered_order_items":  # refunds go to the original method or a gift card
@@ -423,6 +557,15 @@ class Dialogue:
         args["payment_method_id"] = method
         self._preview(state, decision, tool, args)
 
+    def _same_order_changes(self, state: DialogueState, order: Mapping[str, Any]) -> list[str]:
+        """Queued item changes ("… and also change item 1656367028 to …") that pick items of this pending
+        order: taken out of the queue, since the order can be modified only once."""
+        later = [r for r in state.queue if r["flow"] in ("modify_order", "exchange_item")
+                 and r.get("order_id", order["order_id"]) == order["order_id"]
+                 and _modification(r["said"]) is None and resolve.chosen_items(r["said"], order["items"])]
+        state.queue[:] = [r for r in state.queue if r not in later]
+        return [r["said"] for r in later]
+
     def _payment_method(
         self,
         state: DialogueState,
@@ -434,19 +577,40 @@ class Dialogue:
         refund_only: bool = False,
         exclude_original: bool = False,
     ) -> str | None:
+        """The method the shopper chose among those the policy allows here. One they named that is not
+        possible is never swapped for another: they hear why, and their own fallback ("if that's not
+        possible, return everything to my gift card") is followed instead, else they choose again."""
         if "payment_method_id" in state.slots:
             return state.slots["payment_method_id"]
+        user = self._user()
+        methods = list(user["payment_methods"].values())
         usable = [
-            m for m in self._user()["payment_methods"].values()
+            m for m in methods
             if not (exclude_original and m["id"] == original)
             and (not refund_only or m["id"] == original or m["source"] == "gift_card")
         ]
-        said = resolve.payment_method_mentioned(text, usable, original)
-        if said is None and len(usable) == 1 and state.awaiting == "payment_method":
+        order_id = state.slots.get("order_id")
+        elsewhere = [resolve.original_payment_method(o) or "" for o in self._orders(user) if o["order_id"] != order_id]
+        first_choice = " ".join(resolve.before_fallback(words) for words in state.slots.get("said") or [text])
+        said = resolve.payment_method_mentioned(first_choice, usable, original, elsewhere)
+        unusable = None if said else resolve.payment_method_mentioned(first_choice, methods, original, elsewhere)
+        missing = [] if said or unusable else resolve.payment_methods_missing(first_choice, methods)
+        if unusable is not None or missing:
+            reason = _NOT_ALLOWED[0 if refund_only else 1] if unusable else "there is no such method on your account"
+            decision.say("payment_unavailable", method=_method_label(unusable) if unusable else _mention_label(missing[0]),
+                         purpose=purpose, reason=reason, methods="; ".join(_method_label(m) for m in usable) or "none")
+            status = self.session.get_order_details(order_id)["status"] if order_id else ""
+            if (fallback := resolve.fallback_request(text, status)) is not None:
+                state.finish_flow()
+                state.queue.insert(0, {"flow": fallback[0], "said": fallback[1], **({"order_id": order_id} if order_id else {})})
+                decision.say("fallback_instead")
+                return None
+        elif said is None and len(usable) == 1 and state.awaiting == "payment_method":
             said = usable[0]  # asked, and there is only one possible answer
         if said is None:
             state.awaiting = "payment_method"
-            decision.say("ask_payment", purpose=purpose, methods="; ".join(_method_label(m) for m in usable))
+            if not (unusable or missing):
+                decision.say("ask_payment", purpose=purpose, methods="; ".join(_method_label(m) for m in usable))
             return None
         state.slots["payment_method_id"] = said["id"]
         return said["id"]
@@ -459,7 +623,29 @@ class Dialogue:
             state.flow, state.slots["modify"] = "modify_order", "address"
             self._flow_modify_order(state, text, decision)
             return
+        if decision.plans and not resolve.asks_address_change(text):
+            state.finish_flow()  # "my NYC address from my other order" beside another request: its answer, said again
+            return
+        self._queue_order_address(state, text)
         self._address_change(state, text, decision, "modify_user_address", {"user_id": self.session.user_id})
+
+    def _queue_order_address(self, state: DialogueState, text: str) -> None:
+        """An order's address asked to change along with the account's ("my order still goes to my old
+        flat, switch it to … . And update my default address"): queued next, with its order told now,
+        while "my old address" still means the account's."""
+        order_words = resolve.order_address_request(text)
+        if order_words is not None and all(request["said"] != order_words for request in state.queue):
+            state.queue.insert(0, {"flow": "modify_order", "said": order_words})
+        asked = [r for r in state.queue if r["flow"] == "modify_order" and "order_id" not in r
+                 and resolve.means_order_address(r["said"])]
+        if not asked:
+            return
+        orders = self._orders(self._user())
+        pending = [o for o in orders if o["status"] in _FLOW_STATUS["modify_order"][0]]
+        for request in asked:
+            meant, _ = resolve.orders_meant(request["said"], pending, [o for o in orders if o not in pending])
+            if len(meant) == 1:
+                request["order_id"] = meant[0]["order_id"]
 
     def _address_change(
         self, state: DialogueState, text: str, decision: Decision, tool: str, target: dict[str, str]
@@ -471,11 +657,11 @@ class Dialogue:
         said = state.slots.get("said") or [text]
         address = resolve.parse_address(said[-1]) or resolve.parse_address(text)
         if address is None:
-            known = [("default", user["address"])] + [
-                (" | ".join([o["order_id"], *(i["name"] for i in o["items"])]), o.get("address") or {})
-                for o in self._orders(user)
-            ]
-            found = resolve.address_mentioned(said[-1], known, current) or resolve.address_mentioned(text, known, current)
+            known = [(label, a) for label, a in self._known_addresses()  # an order is never its own new address
+                     if label.split(" ", 1)[0] != target.get("order_id")]
+            # said again once done ("my NYC address from my other order"): it is the current one, nothing to ask
+            found = next((a for exclude in (current, None) for words in dict.fromkeys((said[-1], text))
+                          if (a := resolve.address_mentioned(words, known, exclude))), None)
             address = {k: str(found.get(k, "")) for k in ("address1", "address2", "city", "state", "zip", "country")} if found else None
         if address is None:
             state.awaiting = "address"
@@ -486,6 +672,14 @@ class Dialogue:
             decision.say("address_already", address=_address_line(current))
             return
         self._preview(state, decision, tool, {**target, **address})
+
+    def _known_addresses(self) -> list[tuple[str, dict[str, Any]]]:
+        """The shopper's own addresses as :func:`resolve.address_mentioned` takes them."""
+        user = self._user()
+        return [("default", user["address"])] + [
+            (" | ".join([o["order_id"], *(i["name"] for i in o["items"])]), o.get("address") or {})
+            for o in self._orders(user)
+        ]
 
     def _flow_account_info(self, state: DialogueState, text: str, decision: Decision) -> None:
         user = self._user()
@@ -507,7 +701,7 @@ class Dialogue:
             decision.actions.append(ActionRecord(tool, args, ok=False, detail=exc.reason))
             raise
         state.pending = {"token": preview.token, "tool": tool, "arguments": args, "summary": preview.summary,
-                         "back": _money_back(preview.details)}
+                         "back": _money_back(preview.details), "memo": self._memo(tool, args, preview.summary)}
         state.awaiting = "confirmation"
         decision.plans.append(plan("confirm_change", summary=preview.summary))
 
@@ -524,8 +718,21 @@ class Dialogue:
             return
         decision.actions.append(ActionRecord(pending["tool"], pending["arguments"], ok=True))
         state.money_back.append(pending.get("back", 0.0))
+        if "memo" in pending:
+            state.done.append(pending["memo"])
         state.finish_flow()
         decision.say("change_done", done=pending["summary"])
+
+    def _memo(self, tool: str, args: Mapping[str, Any], summary: str) -> dict[str, Any]:
+        """What a change touches (products, the new address), to recognise it when it is asked again."""
+        items: list[str] = []
+        if "order_id" in args and "address1" not in args and tool != "modify_pending_order_payment":
+            order = self.session.get_order_details(args["order_id"])
+            chosen = set(args.get("item_ids") or [i["item_id"] for i in order["items"]])
+            items = sorted({i["name"] for i in order["items"] if i["item_id"] in chosen})
+        address = {k: str(args.get(k, "")) for k in _ADDRESS_KEYS} if "address1" in args else None
+        return {"tool": tool, "summary": summary, "order_id": args.get("order_id"), "items": items,
+                "address": address, "declined": False}
 
     # --- everything else ----------------------------------------------------------------------
 
@@ -611,6 +818,30 @@ _ITEM_FLOWS = ("cancel_order", "return_item", "exchange_item", "modify_order")
 _TOTAL_ASKED = re.compile(r"\bhow much\b(?!.*\b(?:did i|have i|i paid|i spent)\b).*\b(?:in total|total|altogether|in all|back|refund\w*|save|pay)\b|\btotal (?:refund|amount)", re.I)
 _CONDITIONAL = re.compile(r"\W*(?:if|otherwise|or else|failing that|unless)\b", re.I)
 _STATUS_ASKED = re.compile(r"\?|\b(?:track\w*|status|where|when|arriv\w*|deliver\w*|shipped)\b", re.I)
+_ASIDES = ("product_search", "product_question", "order_status")  # labels an item request can be mistaken for
+_ACTION_FLOWS = {"return": "return_item", "cancel": "cancel_order", "exchange": "exchange_item"}
+_SEARCHING = re.compile(r"\b(?:show|find|search|look(?:ing)? for|recommend|suggest|similar|something like|do you (?:have|sell))\b", re.I)
+_ANOTHER = re.compile(r"\b(?:other|another|next|remaining|rest)\b", re.I)  # "the other tablet" is not the one done
+_ADDRESS_SAID = re.compile(r"\baddress", re.I)
+_WISH = re.compile(r"[:\u2013\u2014]|\b(?:to|for|into|instead)\b", re.I)  # "the lamp: a dimmer one", "the lamp for a dimmer one"
+_ASKS = re.compile(r"\b(?:change|modify|switch|update|use|put|pay|charge|ship|send|deliver|fix|correct|set|move)\b"
+                   r"|\bshould (?:be|go)\b", re.I)  # "ship it to …", not "my card only has $50 left"
+_ACCOUNT_TARGET = re.compile(r"\b(?:default|account|profile)\b", re.I)
+_TOOL_ACTION = {"return_delivered_order_items": "return", "cancel_pending_order": "cancel",
+                "modify_pending_order_items": "exchange", "exchange_delivered_order_items": "exchange"}
+# why a method the shopper has cannot be used: for a refund, for paying (a new method for the order)
+_NOT_ALLOWED = ("refunds can only go back to the original payment method or to a gift card",
+                "the order is already paid with it")
+_ADDRESS_KEYS = ("address1", "address2", "city", "state", "zip", "country")
+
+
+def _change_kind(flow: str, words: str) -> str | None:
+    """What a request changes: "address" or "payment" (the order stays open to changes) or "items" (it does not)."""
+    if flow == "update_address":
+        return "address"
+    if flow == "modify_order":
+        return _modification(words) or "items"
+    return "items" if flow == "exchange_item" else None
 
 
 def _money_back(details: Mapping[str, Any]) -> float:
@@ -663,6 +894,13 @@ def _method_label(method: Mapping[str, Any]) -> str:
     if method["source"] == "credit_card":
         return f"{method.get('brand', 'credit')} card ending {method.get('last_four', '????')}"
     return method["source"]
+
+
+def _mention_label(mention: PaymentMention) -> str:
+    """A payment method the shopper named but does not have: "an amex card", "PayPal"."""
+    if mention.kind == "credit_card":
+        return f"a {mention.brand or 'credit'} card" + (f" ending {mention.last_four}" if mention.last_four else "")
+    return {"paypal": "PayPal", "gift_card": "a gift card"}.get(mention.kind, "that method")
 
 
 def _address_line(address: Mapping[str, str]) -> str:

@@ -211,7 +211,7 @@ _PAYMENT = re.compile(
     r"|(?P<gift_card>\bgift\s?cards?\b|\bstore credit\b)"
     r"|(?P<paypal>\bpay\s?pal\b)"
     r"|(?P<brand>\bvisa\b|\bmaster\s?card\b|\bamex\b|\bamerican express\b|\bdiscover\b)"
-    r"|(?P<credit_card>\b(?:credit|debit)\s?cards?\b|\bcards?\b)"
+    r"|(?P<credit_card>\b(?:credit|debit)\s?cards?\b|(?<!sd )(?<!memory )\bcards?\b)"  # not a camera's "SD card"
 )
 _LAST_FOUR = re.compile(r"(?:ending|ends|last (?:four|4)(?: digits)?)\D{0,12}?(\d{4})\b")
 _BRANDS = {"mastercard": "mastercard", "master card": "mastercard", "american express": "amex"}
@@ -247,16 +247,22 @@ def resolve_payment_method(mention: PaymentMention, methods: Iterable[Mapping[st
 
     ``None`` when no method or several match, or for "original" (the order knows which that is).
     """
+    found = matching_payment_methods(mention, methods)
+    return found[0] if len(found) == 1 else None
+
+
+def matching_payment_methods(mention: PaymentMention, methods: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Ids of every saved method ``mention`` fits (none for "original"): none at all means the shopper
+    named a method they do not have ("my Amex" on an account without one)."""
     if mention.kind == "original":
-        return None
-    found = [
+        return []
+    return [
         m["id"]
         for m in methods
         if m.get("source") == mention.kind
         and (mention.brand is None or m.get("brand") == mention.brand)
         and (mention.last_four is None or m.get("last_four") == mention.last_four)
     ]
-    return found[0] if len(found) == 1 else None
 
 
 # --- prices, quantities, "all items" ---------------------------------------------------------
@@ -360,18 +366,18 @@ _NEGATORS = frozenset({"not", "without", "except", "instead", "rather", "dont", 
 
 
 @lru_cache(maxsize=8192)
-def _tokens(text: str) -> tuple[str, ...]:
+def tokens(text: str) -> tuple[str, ...]:
     """Comparable words: digits for numbers, units and sizes in one spelling, light stemming."""
     s = spoken_to_digits(text).replace("'", "").replace("’", "")
     s = re.sub(r"(\d)([a-z])|([a-z])(\d)", r"\1\3 \2\4", s)  # "128gb" -> "128 gb"
     s = re.sub(r"[^\w%.]+|(?<!\d)\.|\.(?!\d)", " ", s)
     for words, size in _SIZE_WORDS:
         s = re.sub(rf"\b{words}\b", size, s)
-    tokens = []
+    out: list[str] = []
     for i, word in enumerate(s.split()):
-        word = _UNIT_WORDS.get(word, word) if i and tokens and _is_number(tokens[-1]) else word
-        tokens.append(_stem(word))
-    return tuple(tokens)
+        word = _UNIT_WORDS.get(word, word) if i and out and _is_number(out[-1]) else word
+        out.append(_stem(word))
+    return tuple(out)
 
 
 def _stem(word: str) -> str:
@@ -390,9 +396,19 @@ def _is_number(token: str) -> bool:
     return bool(re.fullmatch(r"\d+(?:\.\d+)?%?", token))
 
 
-def _find(tokens: Sequence[str], phrase: Sequence[str]) -> int:
+def find_phrase(words: Sequence[str], phrase: Sequence[str]) -> int:
+    """Where the token sequence ``phrase`` first starts in ``words`` (both from :func:`tokens`), or -1."""
     n, phrase = len(phrase), tuple(phrase)
-    return next((i for i in range(len(tokens) - n + 1) if tuple(tokens[i : i + n]) == phrase), -1)
+    return next((i for i in range(len(words) - n + 1) if tuple(words[i : i + n]) == phrase), -1)
+
+
+_CATALOG_ID = re.compile(r"(?<![\d#])\d(?:[\s-]?\d){9}(?![\s-]?\d)")
+
+
+def find_catalog_ids(text: str) -> list[str]:
+    """Ten-digit item or product ids, written or spoken ("item 4107812777", "one six five six …"), in
+    order of mention; which kind each is, only the catalog can tell."""
+    return list(dict.fromkeys(re.sub(r"\D", "", m.group()) for m in _CATALOG_ID.finditer(spoken_to_digits(text))))
 
 
 @dataclass(frozen=True)
@@ -413,7 +429,7 @@ def find_options(text: str, variants: Sequence[Variant]) -> list[OptionMention]:
     of them"), "none"/"no"/"yes" values follow the key ("no backlight", "waterproof"), and a value
     inside a longer one ("gold" in "rose gold") is not named on its own.
     """
-    words = _tokens(text)
+    words = tokens(text)
     values: dict[str, set[str]] = {}
     for variant in variants:
         for key, value in variant["options"].items():
@@ -450,7 +466,7 @@ def _inside(hit: _Hit, other: _Hit) -> bool:
 
 def _named_values(words: tuple[str, ...], key: str, options: set[str]) -> list[_Hit]:
     """The values of one key the text names; where two overlap, the better (then longer) one."""
-    counts = Counter(t for option in options for t in set(_tokens(option)))
+    counts = Counter(t for option in options for t in set(tokens(option)))
     hits = [h for option in sorted(options) if (h := _value_match(words, key, option, counts, len(options)))]
     kept: list[_Hit] = []
     for hit in sorted(hits, key=lambda h: (-h.score, h.start - h.end)):
@@ -460,7 +476,7 @@ def _named_values(words: tuple[str, ...], key: str, options: set[str]) -> list[_
 
 
 def _value_match(words: tuple[str, ...], key: str, option: str, counts: Counter[str], n_options: int) -> _Hit | None:
-    key_words, option_words = _tokens(key), _tokens(option)
+    key_words, option_words = tokens(key), tokens(option)
     if option_words in (("none",), ("no",), ("yes",)):
         for i, word in enumerate(words):
             if word in key_words:
@@ -469,7 +485,7 @@ def _value_match(words: tuple[str, ...], key: str, option: str, counts: Counter[
                     return _Hit(key, option, i, i + 1, 1.0)
         return None
     n = len(option_words)
-    at = _find(words, option_words)
+    at = find_phrase(words, option_words)
     if at >= 0:
         beside_key = any(w in key_words for w in words[max(0, at - 1) : at] + words[at + n : at + n + 1])
         if not all(_is_number(w) for w in option_words) or beside_key:
@@ -484,7 +500,7 @@ def _value_match(words: tuple[str, ...], key: str, option: str, counts: Counter[
     for i in distinctive:
         phrase = option_words[i : i + 2] if _is_number(option_words[i]) else option_words[i : i + 1]
         if len(phrase) == 2 or not _is_number(phrase[0]):
-            if (found := _find(words, phrase)) >= 0:
+            if (found := find_phrase(words, phrase)) >= 0:
                 spans.append((found, found + len(phrase)))
     fraction = len(spans) / len(distinctive)
     if not spans or fraction < 0.5:
@@ -492,9 +508,16 @@ def _value_match(words: tuple[str, ...], key: str, option: str, counts: Counter[
     return _Hit(key, option, min(a for a, _ in spans), max(b for _, b in spans), 0.9 * fraction)
 
 
+# Words that may stand between a negator and the value it negates ("not the blue one", "rather than art").
+_NEGATED_VIA = frozenset({"the", "a", "an", "any", "that", "this", "of", "than", "in", "with", "want", "need", "get"})
+
+
 def _negated(words: Sequence[str], position: int) -> bool:
+    """A negator right before the value, or with only function words between: "if that's not available,
+    i5" does not rule out i5."""
     window = words[max(0, position - 3) : position]
-    return any(w in _NEGATORS for w in window) or (position > 0 and words[position - 1] == "no")
+    return (position > 0 and words[position - 1] == "no") or any(
+        w in _NEGATORS and set(window[i + 1 :]) <= _NEGATED_VIA for i, w in enumerate(window))
 
 
 @dataclass(frozen=True)
@@ -542,16 +565,16 @@ def named_products(text: str, names: Iterable[str]) -> dict[str, float]:
     Only the product's own words count as evidence: an imported name's qualifiers ("Travel Pillow (free
     for you)") and function words ("you", "everyone") never name it, so hostile or clumsy catalog names
     cannot claim unrelated questions."""
-    words = _tokens(text)
+    words = tokens(text)
     joined = {a + b for a, b in zip(words, words[1:])} | set(words)
-    cores = {name: _name_core(name) for name in dict.fromkeys(names)}
+    cores = {name: name_core(name) for name in dict.fromkeys(names)}
     heads = Counter(_head(core) for core in cores.values())
     found: dict[str, float] = {}
     for name, core in cores.items():
         if not core:
             continue
-        if any(_find(words, phrase) >= 0 or (len(phrase) > 1 and "".join(phrase) in joined)
-               for phrase in {_tokens(name), core}):
+        if any(find_phrase(words, phrase) >= 0 or (len(phrase) > 1 and "".join(phrase) in joined)
+               for phrase in {tokens(name), core}):
             found[name] = 1.0
         elif (head := _head(core)) and heads[head] == 1 and head in words:
             found[name] = 0.5
@@ -564,9 +587,9 @@ _FUNCTION_WORDS = frozenset(_stem(w) for w in ENGLISH_STOP_WORDS)
 
 
 @lru_cache(maxsize=8192)
-def _name_core(name: str) -> tuple[str, ...]:
+def name_core(name: str) -> tuple[str, ...]:
     """The words naming the product itself: the name before its qualifiers."""
-    return _tokens(_QUALIFIERS.split(name, maxsplit=1)[0]) or _tokens(name)
+    return tokens(_QUALIFIERS.split(name, maxsplit=1)[0]) or tokens(name)
 
 
 def _head(core: Sequence[str]) -> str | None:
@@ -597,14 +620,14 @@ def parse_search_filters(text: str, variants: Sequence[Variant] = ()) -> SearchF
     named = named_products(text, dict.fromkeys(v["name"] for v in variants))
     category = max(named, key=named.__getitem__) if named else None
     scope = [v for v in variants if v["name"] == category] if category else list(variants)
-    words = set(_tokens(text))
+    words = set(tokens(text))
     options: dict[str, str] = {}
     for mention in find_options(text, scope):
         if mention.negated:
             continue
         # "black" is a color, a frame color and a dial color: prefer the key the text names, else
         # the key most variants in scope give that value.
-        said = [k for k in mention.values if set(_tokens(k)) & words]
+        said = [k for k in mention.values if set(tokens(k)) & words]
         usage = Counter(k for v in scope for k, value in mention.values.items() if str(v["options"].get(k)) == value)
         key = said[0] if said else max(mention.values, key=usage.__getitem__)
         options.setdefault(key, mention.values[key])

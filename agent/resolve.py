@@ -10,13 +10,15 @@ the asking to the dialogue.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from shopagent.agent import entities
 
 Record = Mapping[str, Any]
+_T = TypeVar("_T")
 
 _FILLER = r"^\s*(?:(?:um+|uh+|so|well|oh|hmm+|okay|ok|right|alright|and)\b[\s,.]*)*"  # spoken lead-ins
 _YES = re.compile(
@@ -25,10 +27,12 @@ _YES = re.compile(
 _NO = re.compile(_FILLER + r"(?:n|no|nope|nah|don'?t|do not|stop|cancel that|never ?mind|wait|hold on|not now)\b", re.I)
 _EXCEPT = re.compile(
     r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|(?:but )?(?:i'?m |i am |i'?ll )?keep(?:ing)?)\b", re.I)
-_LATEST = re.compile(r"\b(?:latest|most recent|last|newest|recent one)\b", re.I)
-_EARLIEST = re.compile(r"\b(?:earliest|oldest|first one|first order)\b", re.I)
+_LATEST = re.compile(r"\b(?:latest|most recent|more recent|last|newest|newer|recent one|later one)\b", re.I)
+_EARLIEST = re.compile(r"\b(?:earliest|oldest|older|earlier one|earlier order|first one|first order)\b", re.I)
 _OTHER_CARD = re.compile(r"\b(?:other|another|different|second)\s+(?:credit\s+|debit\s+)?card\b", re.I)
 _SAME_METHOD = re.compile(r"\b(?:original|same (?:card|method|payment)|paid with|used to pay)\b", re.I)
+_OTHER_ORDER_METHOD = re.compile(
+    r"\b(?:payment|method|card|account|paid)\b[^.;]{0,30}?\b(?:other|another|different|second) order\b", re.I)
 
 
 def yes_or_no(text: str) -> bool | None:
@@ -40,21 +44,71 @@ def yes_or_no(text: str) -> bool | None:
     return None
 
 
-def items_mentioned(text: str, items: Iterable[Record]) -> list[Record]:
-    """Order items the text names; among several of one product, the ones whose options fit best."""
+def items_mentioned(text: str, items: Iterable[Record], known: Iterable[Record] = ()) -> list[Record]:
+    """Order items the text names (by name, product id or item id, "my small t-shirts"); among several
+    of one product, the ones whose options fit best. ``known``: other variants (e.g. the shopper's
+    other orders) whose option values the text may use to describe an item ("small" for size S)."""
     items = list(items)
-    named = entities.named_products(text, [item["name"] for item in items])
-    chosen: list[Record] = []
+    by_id = [item for item in items if item["item_id"] in entities.find_catalog_ids(text)]
+    named = _named(text, items)
+    chosen: list[Record] = list(by_id)
     for name in named:
-        same = [item for item in items if item["name"] == name]
+        if any(item["name"] == name for item in by_id):
+            continue  # "the keyboard, item 1151293680": that one
+        same = _described([item for item in items if item["name"] == name], text, name, known)
         if len(same) > 1 and not entities.mentions_all_items(text):
-            ranked = entities.rank_variants(text, same)
-            best = ranked[0].score
-            if best > named[name]:  # options were named too: keep only the best fits
-                keep = {m.item_id for m in ranked if m.score == best}
-                same = [item for item in same if item["item_id"] in keep]
+            same = _fits(text, same)
         chosen.extend(same)
     return chosen
+
+
+_PRICED_OWN = re.compile(  # "the more expensive tablet", "my cheaper one"; "for the cheapest one" is a wish
+    r"(?<!\bfor )(?<!\bto )(?<!\binto )(?<!\bwith )\b(?:the|my)\s+(?:more expensive|most expensive|pricier|priciest"
+    r"|cheaper|cheapest|less expensive|least expensive)\b", re.I)
+
+
+def _fits(text: str, same: list[Record]) -> list[Record]:
+    """Among several items of one product, those the text tells apart: by their options ("the gold
+    one", "the one that isn't gold"), else by price ("the more expensive tablet"); all when it does not."""
+    ranked = entities.rank_variants(text, same)
+    best = ranked[0].score
+    if best > ranked[-1].score:  # options tell them apart: keep only the best fits
+        keep = {m.item_id for m in ranked if m.score == best}
+        return [item for item in same if item["item_id"] in keep]
+    if (said := _PRICED_OWN.search(text)) and (direction := price_preference(said.group())):
+        top = max(direction * float(item.get("price", 0)) for item in same)
+        return [item for item in same if direction * float(item.get("price", 0)) == top]
+    return same
+
+
+def _named(text: str, items: list[Record]) -> dict[str, float]:
+    """Products of these items the text names, by name or by product id ("item 1656367028" may be one)."""
+    named = entities.named_products(text, [item["name"] for item in items])
+    ids = entities.find_catalog_ids(text)
+    named.update({item["name"]: 1.0 for item in items if item.get("product_id") in ids})
+    return named
+
+
+_OWNED = frozenset({"my", "the", "those", "these", "both", "all", "our", "that", "this", "any"})
+_WISH_BEFORE = frozenset((w,) for w in ("for", "to", "into", "with", "otherwise", "get", "want", "prefer"))
+
+
+def _described(same: list[Record], text: str, name: str, known: Iterable[Record] = ()) -> list[Record]:
+    """Items of one product that fit the option values said between "my"/"the" and its name ("my small
+    t-shirts", "the blue kettle"): those describe the shopper's own item ("a small one" is a wish)."""
+    words, core = entities.tokens(text), entities.name_core(name)
+    spans = []  # (owner word, name) per mention of the product with "my"/"the" before it
+    for at in (i for i in range(1, len(words)) if words[i : i + len(core)] == core):
+        owner = next((i for i in range(at - 1, max(-1, at - 5), -1) if words[i] in _OWNED), None)
+        if owner is not None and words[owner - 1 : owner] not in _WISH_BEFORE:  # "for the 32GB e-reader": a wish
+            spans.append((owner, at))
+    vocabulary = [*same, *(v for v in known if v["name"] == name)]
+    mentions = entities.find_options(text, vocabulary) if spans and same else []
+    described = [[m for m in mentions if owner < m.position < at] for owner, at in spans]
+    if not described or not all(described):  # a plain "the e-reader" anywhere: any of them
+        return same
+    return [item for item in same if any(all(
+        any(str(item["options"].get(k)) == v for k, v in m.values.items()) != m.negated for m in d) for d in described)]
 
 
 def unclear_items(text: str, items: Iterable[Record]) -> list[str]:
@@ -63,13 +117,16 @@ def unclear_items(text: str, items: Iterable[Record]) -> list[str]:
     items = list(items)
     lowered = text.lower()
     unclear = []
-    for name, score in entities.named_products(text, [item["name"] for item in items]).items():
-        same = [item for item in items if item["name"] == name]
+    by_id = {item["name"] for item in items if item["item_id"] in entities.find_catalog_ids(text)}
+    for name in _named(text, items):
+        if name in by_id:
+            continue
+        same = _described([item for item in items if item["name"] == name], text, name)
         if len(same) < 2 or entities.mentions_all_items(text):
             continue
         if _several(lowered, name):
             continue
-        if entities.rank_variants(text, same)[0].score <= score:
+        if len(_fits(text, same)) == len(same):
             unclear.append(name)
     return unclear
 
@@ -86,17 +143,19 @@ _FALLBACK = re.compile(
     # up to the fallback's own verb, which spoken text marks with no comma: "if it can't be swapped return it"
     r"[^,.;]*?(?=[,.;]|$|\s+(?:then\s+)?(?:please\s+)?(?:just\s+)?(?:cancel|return|remove|send|refund|keep)\b)"
     r"|if not|otherwise|or else|failing that)\b[,:]?", re.I)
-_FALLBACK_FLOWS = {"cancel_order": (r"cancel|remove", ("pending",)), "return_item": (r"return|send (?:\w+ ){0,2}back", ("delivered",))}
+# flow: (its verbs, the order statuses it can act on; None: any)
+_FALLBACK_FLOWS: dict[str, tuple[str, tuple[str, ...] | None]] = {"cancel_order": (r"cancel|remove", ("pending",)), "return_item": (r"return|send (?:\w+ ){0,2}back", ("delivered",)),
+                   "human_agent": (r"human|person|representative|manager|supervisor|(?:real|live) agent", None)}
 
 
 def fallback_request(text: str, status: str) -> tuple[str, str] | None:
     """What to do instead when the asked change is impossible ("if that's not available, cancel the
-    order"): the first fallback this order's status allows, as (flow, its words)."""
+    order", "if you can't, get me a human"): the first fallback this order's status allows, as (flow, its words)."""
     marks = list(_FALLBACK.finditer(text))
     for mark, after in zip(marks, [*marks[1:], None]):
         clause = text[mark.end() : after.start() if after else len(text)]
         for flow, (verbs, statuses) in _FALLBACK_FLOWS.items():
-            if status in statuses and re.search(rf"\b(?:{verbs})\b", clause, re.I):
+            if (statuses is None or status in statuses) and re.search(rf"\b(?:{verbs})\b", clause, re.I):
                 return flow, clause
     return None
 
@@ -119,6 +178,14 @@ _ACTIONS = {
 }
 
 
+def action_asked(text: str) -> str | None:
+    """The first item action the words ask for: "return", "exchange" or "cancel"; None without a verb."""
+    verb = _ACTION.search(text)
+    if verb is None:
+        return None
+    return next((a for a in ("return", "cancel", "exchange") if re.fullmatch(_ACTIONS[a], verb.group(), re.I)), None)
+
+
 def clauses_for(action: str, text: str) -> str:
     """The words of a message about one action: "return the bottle and exchange the bed" → for
     "return", "return the bottle". Words before any action verb belong to every action."""
@@ -131,15 +198,16 @@ def clauses_for(action: str, text: str) -> str:
     return " ".join([text[: marks[0].start()], *parts])
 
 
-def chosen_items(text: str, items: list[Record]) -> list[Record]:
-    """The items the text selects: named ones, all of them, or all except the named ones."""
+def chosen_items(text: str, items: list[Record], known: Iterable[Record] = ()) -> list[Record]:
+    """The items the text selects: named ones, all of them, or all except the named ones (``known``:
+    see :func:`items_mentioned`)."""
     exception = _EXCEPT.search(text)
     if exception and (entities.mentions_all_items(text[: exception.start()]) or re.search(r"\ball\b", text[: exception.start()], re.I)):
-        excluded = {item["item_id"] for item in items_mentioned(text[exception.end():], items)}
+        excluded = {item["item_id"] for item in items_mentioned(text[exception.end():], items, known)}
         return [item for item in items if item["item_id"] not in excluded]
     if entities.mentions_all_items(text):
         return list(items)
-    return items_mentioned(text, items)
+    return items_mentioned(text, items, known)
 
 
 _ALL_ORDERS = re.compile(
@@ -153,19 +221,36 @@ def mentions_all_orders(text: str) -> bool:
     return _ALL_ORDERS.search(entities.spoken_to_digits(text)) is not None
 
 
+# An order only referred to: the source of an address ("to the address of #W…", "same as #W…"), while
+# "change the address of #W… to" names the order to change.
 _REFERENCE = re.compile(
-    r"\b(?:same(?: \w+)? as|like|used (?:for|on|in)|address (?:of|on|from|in))\s+(?:the |my )?(?:order\s*)?$", re.I)
+    r"\b(?:same(?: \w+)? as|like|used (?:for|on|in)|(?:to|use|using|copy|with|from)\s+(?:the |my |that )?(?:\w+\s+){0,3}?"
+    r"(?:address|one) (?:of|on|from|in|for))\s+(?:the |my |that )?(?:order\s*)?$", re.I)
 
 
 def orders_named(text: str) -> list[str]:
     """Order ids the request is about, leaving out those only referred to ("the same address as order #W…")."""
     found = entities.find_order_ids(text)
+    digits = entities.spoken_to_digits(text)  # "order w eight two …" said aloud
     referred = set()
     for order_id in found:
-        at = re.search(r"#?\s*w\s*" + r"\s*".join(order_id[2:]), text, re.I)
-        if at and _REFERENCE.search(text[: at.start()]):
+        at = re.search(r"#?\s*w\s*" + r"\s*".join(order_id[2:]), digits, re.I)
+        if at and _REFERENCE.search(digits[: at.start()]):
             referred.add(order_id)
     return [i for i in found if i not in referred]
+
+
+_FLOW_VERBS = {"cancel_order": _ACTIONS["cancel"], "modify_order": _ACTIONS["change"] + "|update|move|ship|send|set",
+               "return_item": _ACTIONS["return"], "exchange_item": _ACTIONS["exchange"]}
+
+
+def orders_asked(flow: str, text: str) -> list[str]:
+    """Order ids named in the sentences that ask for this flow's action: in "#W1 and #W2 are late,
+    cancel the older one. Also change the address of #W1 to …", the change is about #W1."""
+    if flow not in _FLOW_VERBS:
+        return []
+    verbs = re.compile(rf"\b(?:{_FLOW_VERBS[flow]})\b", re.I)
+    return [i for sentence in re.split(r"(?<=[.!?;])\s+", text) if verbs.search(sentence) for i in orders_named(sentence)]
 
 
 def orders_meant(text: str, candidates: list[Record], others: list[Record] = ()) -> tuple[list[Record], bool]:
@@ -183,18 +268,23 @@ def orders_meant(text: str, candidates: list[Record], others: list[Record] = ())
     if len(candidates) <= 1:
         return candidates, False
     pool = candidates
-    if (negation := _NOT_THIS.search(text)) is not None:
-        excluded = [o for o in pool if items_mentioned(text[negation.end():], o["items"])]
+    if (negation := _NOT_THIS.search(text)) is not None and not _ALL_BUT.search(text[: negation.start()]):
+        excluded = [o for o in pool if _named_in(text[negation.end():], [o], pool)]
         if excluded and len(excluded) < len(pool):
             pool, text = [o for o in pool if o not in excluded], text[: negation.start()]
-    origin = re.sub(r"\b(?:to|at) (?:my|the|our)\b[^.,;]*", " ", text, flags=re.I)  # not "to my address in Austin"
-    shipped = [o for o in pool if ships_to(origin, o.get("address") or {})]
+    if (source := _ADDRESS_SOURCE.search(text)) is not None:  # "change it to the address on my tablet order"
+        part = "source" if source.group("source") else "went"
+        sources = [o for o in pool if _named_in(source.group(part), [o], pool)]
+        if sources and len(sources) < len(pool):
+            pool, text = [o for o in pool if o not in sources], text[: source.start(part)] + text[source.end():]
+    shipped = [o for o in pool if ships_to(_origin(text), o.get("address") or {})]
     if shipped and len(shipped) < len(pool):
         pool = shipped
     if mentions_all_orders(text):
         return pool, True
-    named = entities.named_products(text, {item["name"] for o in pool for item in o["items"]})
-    holding = {name: [o for o in pool if any(i["name"] == name for i in o["items"])] for name in named}
+    named = _named_in(text, pool, pool)
+    known = [i for o in [*candidates, *others] for i in o["items"]]  # "my small t-shirts": sizes of all their shirts
+    holding = {name: [o for o in pool if any(i["name"] == name for i in items_mentioned(text, o["items"], known))] for name in named}
     full = [o for o in pool if all(o in holders for holders in holding.values())] if holding else []
     if holding and not full and all(len(h) == 1 for h in holding.values()):
         return [o for o in pool if any(o in h for h in holding.values())], True
@@ -204,7 +294,7 @@ def orders_meant(text: str, candidates: list[Record], others: list[Record] = ())
         return [max(priced, key=lambda p: p[0])[1]], False
     if len(holding) == 1 and len(next(iter(holding.values()))) > 1 and _several(text.lower(), next(iter(holding))):
         return next(iter(holding.values())), True  # "both laptops", one in each order
-    fits = {o["order_id"]: _fit(text, o) for o in pool}
+    fits = {o["order_id"]: _fit(text, o, pool) for o in pool}
     best = max(fits.values())
     if best > (0, 0, 0.0) and sum(f == best for f in fits.values()) == 1:
         return [o for o in pool if fits[o["order_id"]] == best], False
@@ -213,21 +303,61 @@ def orders_meant(text: str, candidates: list[Record], others: list[Record] = ())
     return pool, False
 
 
+_WENT = r"went|was sent|was shipped|got sent|is going|goes|ships"  # "the one my luggage set went to"
+_ALL_BUT = re.compile(r"\b(?:all|every|everything|whole)\b", re.I)  # "all items except the lamp": items, not orders
+_SENT = r"(?:sent|shipped|ship(?:s|ping)|going|gone|went|delivered|mailed|headed|heading|addressed)"
+
+
+# An order whose address is to be copied, named after the new address is introduced: "change it to my new
+# home, the address on my tablet order" (while "change the address of my tablet order to …" is the target).
+_ADDRESS_SOURCE = re.compile(r"\b(?:to|use|using|as|like|from)\b[^.;]*?\b(?:(?:address|one) (?:on|of|from|in|for) "
+                             r"(?P<source>[^.,;]*?\border)\b|(?:address|one|place|where) (?P<went>(?:my|the) (?:[\w-]+ ){1,3}?)"
+                             rf"(?:{_WENT})\b)", re.I)
+
+
+def _origin(text: str) -> str:
+    """The words that can say where an order ships now: "the one sent to my son in Denver" keeps "Denver",
+    "change it to my address in Austin" drops "Austin" (that is the new address, not this order's)."""
+    return re.sub(rf"(\b{_SENT}\s+)?\b(?:to|at) (?:my|the|our)\b[^.,;]*",
+                  lambda m: m.group() if m.group(1) else " ", text, flags=re.I)
+
+
+def _named_in(text: str, orders: list[Record], among: list[Record]) -> dict[str, float]:
+    """Products of ``orders`` the text names: by name or head noun (:func:`entities.named_products`),
+    or by a first word no other product of ``among`` uses and no item's option shares ("the jigsaw"
+    for "Jigsaw Puzzle", not "electric" while a grill is electric)."""
+    names = {i["name"] for o in among for i in o["items"]}
+    found = entities.named_products(text, names)
+    said = {w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower())}
+    parts = {name: re.findall(r"[a-z]+", name.lower()) for name in names}
+    firsts = Counter(p[0] for p in parts.values() if p)
+    later = {w for p in parts.values() for w in p[1:]}
+    taken = {str(v).lower() for o in among for i in o["items"] for v in i["options"].values()}
+    for name in names - found.keys():
+        first = parts[name][0] if len(parts[name]) > 1 else ""
+        if len(first) > 3 and firsts[first] == 1 and first not in later | taken and first.rstrip("s") in said:
+            found[name] = 0.5
+    own = {i["name"] for o in orders for i in o["items"]}
+    return {name: score for name, score in found.items() if name in own}
+
+
 def _names_only_others(text: str, order: Record, others: list[Record]) -> bool:
-    names = {i["name"] for o in [order, *others] for i in o["items"]}
-    named = entities.named_products(text, names)
+    named = _named_in(text, [order, *others], [order, *others])
     return bool(named) and not any(i["name"] in named for i in order["items"])
 
 
-def _fit(text: str, order: Record) -> tuple[int, int, float]:
+def _fit(text: str, order: Record, among: list[Record]) -> tuple[int, int, float]:
     """How well an order fits the words: products named, items named, then how well their options fit."""
     items = items_mentioned(text, order["items"])
+    partly = _named_in(text, [order], among).keys() - {i["name"] for i in items}  # "the jigsaw"
+    items += [i for i in order["items"] if i["name"] in partly]
     ranked = entities.rank_variants(text, items) if items else []
     return len({i["name"] for i in items}), len(items), ranked[0].score if ranked else 0.0
 
 
-def pick_by_recency(text: str, candidates: list[Record]) -> Record | None:
-    """"the latest one" / "my first order": candidates are in the order they were placed."""
+def pick_by_recency(text: str, candidates: Sequence[_T]) -> _T | None:
+    """"the latest one", "the older of the two", "my first order": candidates are in the order they
+    were placed (the store keeps each shopper's orders in that order)."""
     if _LATEST.search(text):
         return candidates[-1]
     if _EARLIEST.search(text):
@@ -342,26 +472,29 @@ _KEEP = re.compile(r"\b(?:same|keep(?:ing)?(?: the)?|still)\s+(\w+(?:\s\w+)?(?:(
 def choose_variant(text: str, current: Record, variants: Iterable[Record], *, strict: bool = False) -> Record | None:
     """The available variant that best fits what the shopper asked for.
 
-    Asked values the current item lacks count first (one per option; between alternatives, the one
-    said first: "battery, then AC"; values the current item has only describe it), then comparisons with the current item ("less bright", "one size
-    smaller": the nearest step; "the maximum zoom": the extreme), then price ("the cheapest"), then
-    keeping the current item's other options. "Same size" / "keep the material" keep those. None
-    when the text asks for no change this product can make, or, ``strict``, when the best fit would
-    also change an option the shopper did not talk about (so the dialogue shows the choices first).
+    An item id of this product said in the text ("for item 4107812777") is that variant. Otherwise
+    every option value the shopper states must hold ("clicky, RGB, full size": no 80% one instead),
+    except values only describing the current item ("the blue one … a red one") and soft ones
+    ("i5 over i7", "polyester if possible", "prefer silver"). Among the variants that hold them, asked
+    values the current item lacks count first (between alternatives, the one said first), then
+    comparisons with the current item ("less bright", "one size smaller": the nearest step; "the
+    maximum zoom": the extreme), then the soft preferences, then price ("the cheapest"), then keeping
+    the current item's other options. "Same size" / "keep the material" keep those. None when no
+    variant holds what was stated (see :func:`missing_wishes`), when the text asks for no change this
+    product can make, or, ``strict``, when the best fit would also change an option the shopper did
+    not talk about (so the dialogue shows the choices first).
     """
-    candidates = {
-        v["item_id"]: {**v, "name": current["name"]}
-        for v in variants
-        if v.get("available") and v["item_id"] != current["item_id"]
-    }
+    candidates = _candidates(current, variants)
+    ids = entities.find_catalog_ids(text)
+    if named := [v for v in variants if v["item_id"] in ids and v["item_id"] != current["item_id"]]:
+        return candidates.get(named[0]["item_id"])  # None when that one is not available
     if not candidates:
         return None
     mine = current["options"]
     wants = relative_wants(text, mine)
     price = price_preference(text)
     keep = {k for m in _KEEP.finditer(text) for k in mine if _stem_in(m.group(1), k)}
-    mentions = [m for m in entities.find_options(text, list(candidates.values())) if not m.negated]
-    ruled_out = [m for m in entities.find_options(text, list(candidates.values())) if m.negated]
+    wishes = _wishes(text, mine, list(candidates.values()))
     best: tuple[Any, ...] | None = None
     choice: Record | None = None
     asked: set[str] = set()
@@ -369,26 +502,134 @@ def choose_variant(text: str, current: Record, variants: Iterable[Record], *, st
         options = variant["options"]
         if any(options.get(k) != mine.get(k) for k in keep):
             continue
-        if any(options.get(k) == v for m in ruled_out for k, v in m.values.items()):
+        if any(options.get(k) == v for m in wishes.ruled_out for k, v in m.values.items()):
+            continue
+        if not all(_holds(options, need) for need in wishes.required):
             continue
         said: dict[str, int] = {}  # option changed to a value asked -> where it was first asked
-        for mention in mentions:
+        for mention in wishes.hard:
             for k, v in mention.values.items():
                 if options.get(k) == v != mine.get(k) and k not in said:
                     said[k] = mention.position
         steps = _steps(wants, mine, options)
-        if steps is None or not (said or wants or price):
+        if steps is None or not (said or wants or price or wishes.soft):
             continue
         if price and not (said or wants) and price * (float(variant["price"]) - float(current.get("price", 0))) <= 0:
             continue  # "the cheapest one" when this is already the cheapest: nothing to change
+        liked = sum(weight for m, weight in wishes.soft if any(options.get(k) == v for k, v in m.values.items()))
         kept = sum(mine.get(k) == v for k, v in options.items())
-        score = (len(said), steps, -sum(said.values()), price * float(variant.get("price", 0)), kept)
+        score = (len(said), steps, liked, -sum(said.values()), price * float(variant.get("price", 0)), kept)
         if best is None or score > best:
-            best, choice, asked = score, variant, {*said, *(w.key for w in wants)}
+            best, choice, asked = score, variant, {*said, *(w.key for w in wants), *(k for m, _ in wishes.soft for k in m.values)}
     if choice is not None and strict and not price:
         if any(choice["options"].get(k) != v for k, v in mine.items() if k not in asked):
             return None
     return choice
+
+
+def missing_wishes(text: str, current: Record, variants: Iterable[Record]) -> list[str]:
+    """The option values stated ("clicky", "RGB", "full size") when no available variant has them all
+    together: what to tell the shopper instead of substituting the closest one; else nothing."""
+    candidates = list(_candidates(current, variants).values())
+    required = _wishes(text, current["options"], candidates).required
+    if any(all(_holds(v["options"], need) for need in required) for v in candidates):
+        return []
+    return [" or ".join(sorted({v for values in need.values() for v in values})) for need in required]
+
+
+_UNLESS = r"(?:\bif\b[^.;!?]*?\b(?:not|cannot|\w+n'?t|no|unavailable|impossible|out of stock)\b|\botherwise\b|\bor else\b|\bfailing that\b)"
+_LEAVE_IT = re.compile(
+    _UNLESS + r"[^.;!?]*?\b(?P<leave>(?:leave|keep)\b[^.;!?]{0,40}?\b(?:alone|as (?:it )?is|as they are|unchanged)\b"
+    r"|leave (?:it|them|that|this)(?: be| then)?\s*(?:[.;!?,]|$)|(?:skip|forget(?: about)?|never ?mind|don'?t (?:change|exchange|swap|modify|bother with))\b[^.;!?,]{0,30})", re.I)
+
+
+def leaves_alone(text: str, name: str, names: Iterable[str]) -> bool:
+    """The shopper said to leave this item as it is when what they asked for does not exist ("if that
+    exact keyboard doesn't exist, leave the keyboard alone"); a fallback naming another product is not
+    about this one."""
+    names = list(names)
+    for match in _LEAVE_IT.finditer(text):
+        named = entities.named_products(match.group("leave"), names)
+        if not named or name in named:
+            return True
+    return False
+
+
+def _candidates(current: Record, variants: Iterable[Record]) -> dict[str, Record]:
+    return {v["item_id"]: {**v, "name": current["name"]} for v in variants
+            if v.get("available") and v["item_id"] != current["item_id"]}
+
+
+@dataclass(frozen=True)
+class _Wishes:
+    hard: list[entities.OptionMention]  # stated values, not negated and not soft
+    required: list[dict[str, set[str]]]  # per stated value: the (key, values) readings one of which must hold
+    soft: list[tuple[entities.OptionMention, float]]  # > 0 preferred ("i5 over i7"), < 0 the one passed over
+    ruled_out: list[entities.OptionMention]  # "not the blue one", "instead of Apple HomeKit"
+
+
+_PREFER_BEFORE = frozenset({"prefer", "preferr", "prefera", "ideally"})
+_OVER = frozenset({"over", "than"})  # "i5 over i7", "silver rather than black"
+_INDIFFERENT = frozenset({"matter", "care", "whatever", "either"})
+_INDIFFERENT_VIA = frozenset({"or", "not", "no", "doesnt", "dont", "really", "it", "is"})
+_IF_SOFT = frozenset({"possibl", "need", "needed", "necessa", "can", "you"})  # "polyester if possible"
+
+
+def _wishes(text: str, mine: Mapping[str, Any], candidates: list[Record]) -> _Wishes:
+    """Sort the option values the text states into hard requirements, soft preferences and exclusions."""
+    words = entities.tokens(text)
+    mentions = entities.find_options(text, candidates)
+    soft: dict[int, float] = {}
+    for i, m in enumerate(mentions):
+        after = words[m.position + 1 : mentions[i + 1].position if i + 1 < len(mentions) else len(words)][:4]
+        before = words[max(0, m.position - 2) : m.position]
+        if _OVER & set(after) and not m.negated:
+            soft[i] = 1
+            if i + 1 < len(mentions) and not mentions[i + 1].negated:
+                soft[i + 1] = -1
+            j = i  # "silver or black over other colors": every alternative before "over"
+            while j > 0 and words[mentions[j - 1].position + 1 : mentions[j].position][-1:] == ("or",):
+                j -= 1
+                soft[j] = 1
+        elif not m.negated and (_PREFER_BEFORE & set(before) or ("if" in after and _IF_SOFT & set(after))
+              or (before[-1:] == ("or",) and i and not mentions[i - 1].values.keys() & m.values.keys())):
+            soft.setdefault(i, 1)  # "prefer silver", "polyester if possible", "clicky, or no backlight"
+        elif not m.negated and before[-1:] in (("then",), ("or",)) and (earlier := [
+                soft[j] for j in range(i) if soft.get(j, 0) > 0 and mentions[j].values.keys() & m.values.keys()]):
+            soft[i] = min(earlier) / 2  # "I prefer battery, then USB, then AC": each next one counts less
+    indifferent = {i for i, m in enumerate(mentions) if _indifferent(words, m)}
+    hard = [m for i, m in enumerate(mentions) if i not in soft and i not in indifferent and not m.negated]
+    readings = [{k: v for k, v in m.values.items() if k in mine} for m in hard]
+    changed = {k for r in readings for k, v in r.items() if v != str(mine[k])}
+    required: list[dict[str, set[str]]] = []
+    for reading in readings:
+        if not reading or any(str(mine[k]) == v and k in changed for k, v in reading.items()):
+            continue  # "the blue one … a red one": blue only describes the current item
+        need = {k: {v} for k, v in reading.items()}
+        for other in [r for r in required if r.keys() & need.keys()]:  # "red or blue": either will do
+            required.remove(other)
+            for k, values in other.items():
+                need.setdefault(k, set()).update(values)
+        required.append(need)
+    return _Wishes(hard, required, [(mentions[i], weight) for i, weight in soft.items()],
+                   [m for m in mentions if m.negated])
+
+
+def _indifferent(words: tuple[str, ...], mention: entities.OptionMention) -> bool:
+    """"waterproof or not doesn't matter": the value is named only to say it does not count (but
+    "black, I don't care about the size" still asks for black)."""
+    own = {w for k, v in mention.values.items() for w in entities.tokens(f"{k} {v}")}
+    for word in words[mention.position : mention.position + 7]:
+        if word in _INDIFFERENT:
+            return True
+        if word not in own and word not in _INDIFFERENT_VIA:
+            return False
+    return False
+
+
+def _holds(options: Mapping[str, Any], need: Mapping[str, set[str]]) -> bool:
+    """The variant has one of the readings of a stated value ("black": as its color or its strap color)."""
+    return any(str(options.get(k)) in values for k, values in need.items())
 
 
 def _steps(wants: list[Relative], mine: Mapping[str, Any], options: Mapping[str, Any]) -> float | None:
@@ -410,11 +651,17 @@ def _stem_in(words: str, key: str) -> bool:
     return key.lower().split()[-1][:5] in said or key.lower()[:5] in said
 
 
-def payment_method_mentioned(text: str, methods: list[Record], original: str | None = None) -> Record | None:
-    """The saved payment method the text names ("my visa ending 1234", "PayPal", "the original one")."""
+def payment_method_mentioned(
+    text: str, methods: list[Record], original: str | None = None, elsewhere: Iterable[str] = ()
+) -> Record | None:
+    """The saved payment method the text names ("my visa ending 1234", "PayPal", "the original one",
+    "the payment method of my other order": ``elsewhere`` holds what the shopper's other orders were paid with)."""
     by_id = {m["id"]: m for m in methods}
     if original in by_id and _SAME_METHOD.search(text):
         return by_id[original]
+    if _OTHER_ORDER_METHOD.search(text):
+        other = set(elsewhere) - {original}
+        return by_id.get(other.pop()) if len(other) == 1 else None
     if _OTHER_CARD.search(text):  # "my other card": the one card that did not pay for the order
         cards = [m for m in methods if m["source"] == "credit_card" and m["id"] != original]
         if len(cards) == 1:
@@ -426,6 +673,18 @@ def payment_method_mentioned(text: str, methods: list[Record], original: str | N
         if found is not None:
             return by_id[found]
     return None
+
+
+def payment_methods_missing(text: str, methods: list[Record]) -> list[entities.PaymentMention]:
+    """Methods the text names that the shopper does not have at all ("my Amex" without one)."""
+    return [m for m in entities.find_payment_methods(text)
+            if m.kind != "original" and not entities.matching_payment_methods(m, methods)]
+
+
+def before_fallback(text: str) -> str:
+    """The words before any fallback ("my credit card; if that's not possible, the gift card"): the first choice."""
+    mark = _FALLBACK.search(text)
+    return text[: mark.start()] if mark else text
 
 
 def original_payment_method(order: Record) -> str | None:
@@ -520,7 +779,8 @@ _DEFAULT_ADDRESS = re.compile(
 
 
 _ORDER_TARGET = re.compile(r"\baddress(?:es)? (?:of|on|for) (?:\w+ ){0,3}orders?\b|\borders?'?s? (?:shipping |delivery )?address"
-                           r"|\b(?:every|all|each|both)(?: of)?(?: my| the)? (?:\w+ )?orders?\b", re.I)
+                           rf"|\b(?:every|all|each|both)(?: of)?(?: my| the)? (?:\w+ )?orders?\b|\borders?\b(?: \w+){{0,2}}? {_SENT}\b"
+                           r"|\bfor (?:my|the|this|that) (?:\w+ ){0,2}orders?\b", re.I)
 
 
 def means_order_address(text: str) -> bool:
@@ -530,23 +790,55 @@ def means_order_address(text: str) -> bool:
     return bool(_ORDER_TARGET.search(target)) and not _DEFAULT_ADDRESS.search(target.lower())
 
 
+_CHANGE_WORDS = re.compile(r"\b(?:change|update|set|switch|move[ds]?|moving|replace|correct|fix|edit|modify|make|use|new|different)\b", re.I)
+
+
+def asks_address_change(text: str) -> bool:
+    """The words ask for an address to change ("update my address", "my new address is …", a full
+    address), rather than only naming one ("my NYC address from my other order")."""
+    return bool(_CHANGE_WORDS.search(text)) or parse_address(text) is not None
+
+
+def order_address_request(text: str) -> str | None:
+    """In a message asking to change the account's address, the sentence that also asks to change an
+    order's ("One of my orders is going to my old address, please change it to … . And update my
+    default address too."): that sentence, else None."""
+    sentences = re.split(r"(?<=[.!?;])\s+", text.strip())
+    for sentence in sentences:
+        rest = " ".join(s for s in sentences if s is not sentence).lower()
+        if means_order_address(sentence) and _CHANGE_WORDS.search(sentence) and _DEFAULT_ADDRESS.search(rest):
+            return sentence
+    return None
+
+
+# An order told by what it holds: "my luggage set order", "the order with the tablet" (the products only,
+# so "change the backpack in my order" names no order by its backpack).
+_ORDER_BY_PRODUCT = re.compile(r"\b(?:my|the|that|our) ((?:(?!(?:in|on|of|from|to|for|with|my|the|a|an|and|this|that)\b)[\w-]+ ){1,3})orders?\b"
+                               r"|\borders? (?:with|for|containing|that (?:has|had|holds)) ((?:[\w-]+ ?){1,4})"
+                               rf"|\b(?:address|one|place|where) (?:my|the) ((?:[\w-]+ ){{1,3}}?)(?:{_WENT})\b")
+
+
 def address_mentioned(text: str, known: list[tuple[str, Record]], exclude: Record | None = None) -> Record | None:
     """One of the shopper's own addresses the text refers to: "my default address", "the address of
     order #W…", "the one on my luggage set order", "my NYC address from my other order".
 
-    ``known`` holds (how it is known, address) pairs: "default", or an order's id and item names.
+    ``known`` holds (how it is known, address) pairs: "default", or an order's id and item names. None
+    when the clearest reference is ``exclude`` itself (where it goes now), or when nothing tells one apart.
     """
     said = text.lower()
-    options = [(label, a) for label, a in known if a and not same_address(a, exclude)]
+    options = [(label, a) for label, a in known if a]
     ids = set(entities.find_order_ids(text))
     by_order = [a for label, a in options if label.split(" ", 1)[0] in ids]
-    if by_order:
-        return by_order[0]
-    named = [a for label, a in options if label != "default" and entities.named_products(said, label.split(" | ")[1:])]
+    described = " ".join(next(filter(None, m.groups())) for m in _ORDER_BY_PRODUCT.finditer(said))
+    named = [a for label, a in options if label != "default" and entities.named_products(described, label.split(" | ")[1:])]
     placed = [a for _, a in options if ships_to(text, a)]
     default = [a for label, a in options if label == "default"] if _DEFAULT_ADDRESS.search(said) else []
-    for group in (named, placed, default):
-        distinct = {tuple(sorted(a.items())): a for a in group}
+    for group in (by_order[:1], named, placed, default):
+        if not group:
+            continue
+        distinct = {tuple(sorted(a.items())): a for a in group if not same_address(a, exclude)}
+        if not distinct:
+            return None  # e.g. "my home address" for an order already going there
         if len(distinct) == 1:
             return next(iter(distinct.values()))
     return None

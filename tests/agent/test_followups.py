@@ -1,0 +1,114 @@
+"""Follow-up messages: requests said again, new parts added to them, and payment choices that are not
+possible (end to end on the real τ² store, templates only; customers and phrasings of our own)."""
+
+from shopagent.agent import entities, resolve
+
+from .conftest import Say, audit, order
+
+FATIMA = "fatima.wilson5906@example.com"  # pending #W1443906 (office chair, grill) in Austin, paid by mastercard;
+# delivered #W7990410 (kettle, headphones, bookshelf) in Los Angeles, paid with PayPal
+
+
+def _changes(shop) -> list[str]:
+    return [entry.tool for entry in audit(shop, "change")]
+
+
+def test_a_restated_address_is_acknowledged_and_the_new_item_wish_is_handled(say: Say, shop) -> None:
+    say("Could my office chair order go to my Los Angeles address instead? It's the one on my other order.")
+    preview = say(f"sure, it's {FATIMA}")
+    assert preview.awaiting == "confirmation" and "Los Angeles" in preview.text
+    say("yes")
+    # the whole request again, plus a part never said before, with no verb for it
+    again = say("My LA address from my other order. The grill: the cheapest one.")
+    assert "already done" in again.text
+    assert again.awaiting == "payment_method"
+    assert say("the original payment method").awaiting == "confirmation"
+    say("yes")
+    placed = order(shop, "#W1443906")
+    assert placed["address"]["city"] == "Los Angeles"
+    assert [i["item_id"] for i in placed["items"] if i["name"] == "Grill"] == ["5105441284"]  # the cheapest available
+    assert _changes(shop) == ["modify_pending_order_address", "modify_pending_order_items"]
+    # asked once more in other words: acknowledged, nothing asked, nothing redone
+    last = say("I also want to swap my grill for the cheapest one")
+    assert "already done" in last.text and last.awaiting == "none"
+    assert len(_changes(shop)) == 2
+
+
+def test_a_declined_change_asked_again_is_not_reopened(say: Say, shop) -> None:
+    say(f"I want to return the headphones from my Los Angeles order. {FATIMA}")
+    preview = say("refund to PayPal")
+    assert preview.awaiting == "confirmation"
+    say("no, leave it")
+    again = say("Return the headphones please")
+    assert "not to go ahead" in again.text and again.awaiting == "none"
+    assert not _changes(shop)
+
+
+def test_a_named_method_the_account_lacks_is_never_replaced_silently(say: Say, shop) -> None:
+    say(f"Return the kettle from my Los Angeles order and put the refund on my Amex. {FATIMA}")
+    refused = say("yes, my amex card")
+    assert refused.awaiting == "payment_method"
+    assert "no such method" in refused.text and "PayPal" not in refused.text.split("no such method")[0]
+    assert not _changes(shop)
+    preview = say("ok then PayPal")
+    assert preview.awaiting == "confirmation" and "paypal_7685859" in preview.text
+
+
+def test_a_method_the_policy_refuses_leads_to_the_shoppers_own_fallback(say: Say, shop) -> None:
+    say(f"{FATIMA}: I'd like to send back the bookshelf from the Los Angeles order")
+    reply = say("Refund it to my mastercard. If you can't do that, I want to speak to a real person.")
+    assert "original payment method or to a gift card" in reply.text
+    assert reply.handoff
+    assert _changes(shop) == []
+    assert order(shop, "#W7990410")["status"] == "delivered"
+
+
+def test_payment_words_are_read_up_to_the_fallback() -> None:
+    methods = [{"id": "credit_card_1", "source": "credit_card", "brand": "visa", "last_four": "1111"},
+               {"id": "gift_card_1", "source": "gift_card"}]
+    text = "My visa please; otherwise put it on the gift card"
+    assert resolve.before_fallback(text) == "My visa please; "
+    assert resolve.payment_methods_missing("refund to my discover card", methods)[0].brand == "discover"
+    assert resolve.payment_methods_missing("the visa ending 1111", methods) == []
+    elsewhere = ["gift_card_1"]
+    chosen = resolve.payment_method_mentioned("use what I paid my other order with", methods, "credit_card_1", elsewhere)
+    assert chosen["id"] == "gift_card_1"
+    assert resolve.payment_method_mentioned("use the card from my other order", methods, "credit_card_1", []) is None
+
+
+def test_a_fallback_can_be_a_human_whatever_the_order_status() -> None:
+    for status in ("pending", "delivered"):
+        assert resolve.fallback_request("Use my card. If you can't, get me a human.", status)[0] == "human_agent"
+    assert resolve.fallback_request("Use my card, if you can't do it just say so", "pending") is None
+
+
+def test_the_action_a_clause_asks_for() -> None:
+    assert resolve.action_asked("The boots: send them back") == "return"
+    assert resolve.action_asked("the lamp, swap it for a brighter one") == "exchange"
+    assert resolve.action_asked("The lamp: the brightest one.") is None
+
+
+def test_a_cameras_memory_card_is_no_payment_method() -> None:
+    assert entities.find_payment_methods("a camera with an SD card slot and a memory card") == []
+    assert [m.kind for m in entities.find_payment_methods("charge my card")] == ["credit_card"]
+
+
+def test_an_address_change_goes_before_the_item_change_that_locks_the_order(say: Say, shop) -> None:
+    say("Could you swap the grill in my pending order for the cheapest model? "
+        "And change the shipping address of that order to 40 Birch Road, Austin, TX 78702.")
+    first = say(FATIMA)
+    assert first.awaiting == "confirmation" and "40 Birch Road" in first.text
+    assert say("yes").awaiting == "payment_method"
+    say("the original payment method")
+    say("yes")
+    assert _changes(shop) == ["modify_pending_order_address", "modify_pending_order_items"]
+    placed = order(shop, "#W1443906")
+    assert placed["address"]["address1"] == "40 Birch Road"
+    assert "5105441284" in [i["item_id"] for i in placed["items"]]
+
+
+def test_a_search_that_names_an_owned_product_stays_a_search(say: Say, shop) -> None:
+    say(FATIMA)
+    reply = say("Show me grills similar to mine, for a cheaper price")
+    assert reply.awaiting == "none" and "payment" not in reply.text.lower()
+    assert not _changes(shop)
