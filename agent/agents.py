@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from shopagent.agent import answers
 from shopagent.agent.dialogue import Decision, Dialogue, DialogueState, PolicySearch, ProductSearch, Understanding
 from shopagent.agent.entities import extract_entities
-from shopagent.agent.intents import ACTIONABLE, IntentClassifier, segments
+from shopagent.agent.intents import ACTIONABLE, IntentClassifier, punctuate, segments
 from shopagent.agent.store.errors import StoreError
 from shopagent.agent.store.shop import Shop
 from shopagent.agent.turn import ProductCard, TurnEvent, TurnInput, TurnResult
@@ -104,7 +104,7 @@ class ShopAgent:
             text, channel, intent = PHOTO_MESSAGE, "photo", "product_search"
             decision = self._photo_search(turn.image, session.user_id, state)
         else:
-            text = self._check(text)
+            text = punctuate(self._check(text))  # speech often comes without sentence breaks
             understanding = self.understand(text, name_asked=state.awaiting == "identity")
             intent = understanding.intent
             timings["understand"] = _lap(mark)

@@ -424,13 +424,25 @@ class Dialogue:
         state.finish_flow()
 
     def _flow_cancel_order(self, state: DialogueState, text: str, decision: Decision) -> None:
-        if "order_id" not in state.slots and self._only_held_in(text, _FLOW_STATUS["return_item"][0]):
+        text = self._recall_items(state, text)
+        if self._all_excluded(state, text, decision):
+            return
+        if "order_id" not in state.slots and resolve.cancel_or_return(text) and not state.slots.get("either_way"):
+            state.slots["either_way"] = True  # the returns once the cancellations are done
+            state.queue.insert(0, {"flow": "return_item", "said": text})
+        elif "order_id" not in state.slots and self._only_held_in(text, _FLOW_STATUS["return_item"][0]):
             state.flow = "return_item"  # "cancel the lamp I received": received items can only be returned
             decision.say("delivered_so_return")
             self._flow_return_item(state, text, decision)
             return
+        if (text := self._described_items(state, text, decision)) is None:
+            return
         order = self._resolve_order(state, text, decision, statuses=_FLOW_STATUS["cancel_order"][0])
         if order is None:
+            return
+        chosen = resolve.items_to_cancel(text, order["items"]) or order["items"]
+        if self._price_condition_fails(state, text, order, chosen, decision) or self._partial_cancel_refused(
+                state, text, order, chosen, decision):
             return
         reason = state.slots.get("reason") or resolve.cancel_reason(text)
         if reason is None:
@@ -440,10 +452,112 @@ class Dialogue:
         state.slots["reason"] = reason
         self._preview(state, decision, "cancel_pending_order", {"order_id": order["order_id"], "reason": reason})
 
+    def _recall_items(self, state: DialogueState, text: str) -> str:
+        """"Cancel any other order with those items too": the products of the changes made here are
+        what the words mean (so an order holding none of them is not taken for one)."""
+        if not state.done or not resolve.refers_back(text) or self._names_bought_products(text):
+            return text
+        names = ", ".join(dict.fromkeys(name for memo in state.done for name in memo["items"]))
+        if not names:
+            return text
+        said = state.slots.setdefault("said", [text])
+        said[-1] = f"{said[-1]} ({names})"
+        return f"{text} ({names})"
+
+    def _price_condition_fails(
+        self, state: DialogueState, text: str, order: Mapping[str, Any], items: list[Mapping[str, Any]],
+        decision: Decision,
+    ) -> bool:
+        """"If it costs more than $300, …": checked against the store's prices before anything is done.
+        The shopper hears the price either way; when the condition does not hold the flow ends here."""
+        condition = None if state.slots.get("condition_checked") else resolve.price_condition(text)
+        fallback = resolve.fallback_request(text, order["status"])
+        if condition is None or (fallback is not None and fallback[0] == state.flow):
+            return False  # this request is the "otherwise …" branch: the condition chose it already
+        state.slots["condition_checked"] = True
+        subject = order["items"] if condition.about_total else items
+        named = f"order {order['order_id']} in total" if subject is order["items"] and len(subject) > 1 else (
+            "the " + ", ".join(i["name"] for i in subject))
+        total = sum(float(i["price"]) for i in subject)
+        if condition.holds(total):
+            decision.say("condition_met", subject=named, price=f"${total:,.2f}", bound=condition.bound())
+            return False
+        decision.say("condition_unmet", subject=named, price=f"${total:,.2f}", bound=condition.bound())
+        state.finish_flow()
+        return True
+
+    def _partial_cancel_refused(
+        self, state: DialogueState, text: str, order: Mapping[str, Any], chosen: list[Mapping[str, Any]],
+        decision: Decision,
+    ) -> bool:
+        """A pending order is cancelled whole or not at all. Asked for only some of its items, the
+        shopper hears so; the whole order is offered unless they ruled that out ("never cancel the whole
+        order", "just the speaker", "all except the boots"), and never cancelled without their yes."""
+        others = [i for i in order["items"] if i not in chosen]
+        if not others or state.slots.get("whole_order"):
+            return False
+        facts = {"order_id": order["order_id"], "items": ", ".join(i["name"] for i in chosen),
+                 "others": ", ".join(i["name"] for i in others)}
+        decision.say("partial_cancel", **facts)
+        if resolve.whole_order_cancel(text) is False:
+            decision.say("partial_cancel_kept", **facts)
+            state.finish_flow()
+            return True
+        state.slots["whole_order"] = True
+        return False
+
+    def _all_excluded(self, state: DialogueState, text: str, decision: Decision) -> bool:
+        """An order taken up for "every order except the boots" that holds only what was excluded is
+        left alone (and the shopper told so), never changed because it is the only item there."""
+        if "order_id" not in state.slots or "item_ids" in state.slots:
+            return False
+        order = self.session.get_order_details(state.slots["order_id"])
+        excluded = resolve.excluded_items(text, order["items"])
+        if not excluded or len(excluded) < len(order["items"]):
+            return False
+        state.finish_flow()
+        decision.say("order_kept_excluded", order_id=order["order_id"], items=", ".join(i["name"] for i in excluded))
+        return True
+
+    def _described_items(self, state: DialogueState, text: str, decision: Decision) -> str | None:
+        """Items chosen by a description the store cannot check ("everything that isn't gaming
+        related"): the shopper is asked which items they mean, never guessed for; their answer naming
+        items becomes the request's words. None while asking."""
+        what = resolve.described_scope(text)
+        if what is None or "item_ids" in state.slots:
+            return text
+        orders = self._orders(self._user())
+        owned = {i["name"] for o in orders for i in o["items"]}
+        if named_products(what, owned):
+            return text  # "everything that isn't the kettle" names the item
+        said = state.slots.setdefault("said", [text])
+        if state.slots.get("scope_asked") and named_products(said[-1], owned) and not resolve.described_scope(said[-1]):
+            original = " ".join(said[:-1])
+            state.queue[:] = [r for r in state.queue if r["said"] != original]  # "cancel or return": this answer covers both
+            state.slots["said"] = [resolve.without_described_scope(original), said[-1]]
+            return " ".join(state.slots["said"])
+        if state.slots.get("scope_asked"):  # asked once, still no item named: never guess, never ask in circles
+            state.finish_flow()
+            decision.say("described_items_unknown", description=what)
+            return None
+        statuses = _FLOW_STATUS[state.flow or "return_item"][0]
+        items = "; ".join(f"{_item_label(i)} in order {o['order_id']}" for o in orders if o["status"] in statuses
+                          for i in o["items"])
+        if not items:
+            return text  # no order this could change: the flow says so
+        state.slots["scope_asked"] = True
+        state.awaiting = "items"
+        decision.say("ask_described_items", description=what, items=items)
+        return None
+
     def _flow_return_item(self, state: DialogueState, text: str, decision: Decision) -> None:
+        if self._all_excluded(state, text, decision) or (text := self._described_items(state, text, decision)) is None:
+            return
         self._item_change(state, text, decision, "return_delivered_order_items", swap=False)
 
     def _flow_exchange_item(self, state: DialogueState, text: str, decision: Decision) -> None:
+        if self._all_excluded(state, text, decision):
+            return
         if "order_id" not in state.slots and self._only_held_in(text, _FLOW_STATUS["modify_order"][0]):
             state.flow, state.slots["modify"] = "modify_order", "items"  # not received yet: a change to the order
             self._flow_modify_order(state, text, decision)
@@ -454,9 +568,10 @@ class Dialogue:
         return bool(named_products(text, {i["name"] for o in self._orders(self._user()) for i in o["items"]}))
 
     def _only_held_in(self, text: str, statuses: tuple[str, ...]) -> bool:
-        """The products named are only in orders of these statuses (e.g. not received yet)."""
+        """The products named are only in orders of these statuses (e.g. not received yet); those named
+        as exceptions ("cancel everything except the boots") do not count."""
         orders = self._orders(self._user())
-        named = named_products(text, {i["name"] for o in orders for i in o["items"]})
+        named = named_products(resolve.without_exclusion(text), {i["name"] for o in orders for i in o["items"]})
         holders = {o["status"] for o in orders if any(i["name"] in named for i in o["items"])}
         return bool(holders) and holders <= set(statuses)
 
@@ -497,26 +612,31 @@ class Dialogue:
             own = " ".join(resolve.clauses_for(verb, said) for said in state.slots.get("said") or [text])
             known = [{**v, "name": i["name"]} for i in order["items"]  # "my small t-shirt": sizes it comes in
                      for v in self.session.get_product_details(i["product_id"])["variants"].values()]
-            chosen = resolve.chosen_items(own, order["items"], known)
+            chosen = resolve.chosen_items(own, order["items"], known, order["status"])
             if not chosen and len(order["items"]) == 1 and not named_products(own, [order["items"][0]["name"]]):
                 chosen = order["items"]  # the only item, not named otherwise than it is
             if not chosen or resolve.unclear_items(own, order["items"]):
                 state.awaiting = "items"
                 decision.say("ask_items", order_id=order["order_id"], action=verb, items=_items_line(order["items"]))
                 return
+            if not swap and self._price_condition_fails(state, text, order, chosen, decision):
+                return  # "return the lamp if it cost more than $50", and it did not (in a swap "it" may be the new one)
             state.slots["item_ids"] = [item["item_id"] for item in chosen]
         if swap and "new_item_ids" not in state.slots:
             items = {item["item_id"]: item for item in order["items"]}
             new_ids: list[str] = []
+            owned = [(o["status"], i) for o in self._orders(self._user()) for i in o["items"]]
             for n, item_id in enumerate(list(state.slots["item_ids"])):
                 item = items[item_id]
                 product = self.session.get_product_details(item["product_id"])
-                wanted = text
+                wanted = resolve.words_about(text, item["name"], {i["name"]: None for _, i in owned})
                 if (units := state.slots["item_ids"].count(item_id)) > 1:  # "two kettles: one for …, the other for …"
-                    wishes = resolve.unit_wishes(text, units)
-                    wanted = wishes[state.slots["item_ids"][:n].count(item_id)] if wishes else text
-                # asked once already: the best fit, even if it changes an option never mentioned
-                variant = resolve.choose_variant(wanted, item, product["variants"].values(), strict=state.awaiting != "items")
+                    wishes = resolve.unit_wishes(wanted, units)
+                    wanted = wishes[state.slots["item_ids"][:n].count(item_id)] if wishes else wanted
+                if like := resolve.copied_options(wanted, item, owned):  # "the same type as the one I received"
+                    variant = resolve.variant_with(like, item, product["variants"].values())
+                else:  # asked once already: the best fit, even if it changes an option never mentioned
+                    variant = resolve.choose_variant(wanted, item, product["variants"].values(), strict=state.awaiting != "items")
                 if variant is None and len(state.slots["item_ids"]) > 1 and resolve.price_preference(text):
                     state.slots["item_ids"].remove(item_id)  # "all to the cheapest": this one already is
                     continue

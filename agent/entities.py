@@ -61,6 +61,7 @@ def spoken_to_digits(text: str) -> str:
         for i, w in enumerate(words)
     ]
     out = " ".join(w for w in _NUMBERS.process_words(words) if w is not None) if words else ""
+    out = re.sub(r"(?<![\w.])1s\b", "ones", out)  # "the black ones" is no number ("1s")
     return re.sub(r" ([,;:!?.])(?=\s|$)", r"\1", out)
 
 
@@ -558,9 +559,11 @@ def rank_variants(text: str, variants: Sequence[Variant]) -> list[VariantMatch]:
     return sorted(ranked, key=lambda m: -m.score)
 
 
-def named_products(text: str, names: Iterable[str]) -> dict[str, float]:
+def named_products(text: str, names: Iterable[str], taken: Iterable[str] = ()) -> dict[str, float]:
     """Product names in the text: 1.0 for the full name ("mechanical keyboard", "tshirts") or the name
-    before its qualifiers, 0.5 for its head noun ("keyboard") when no other product shares it.
+    before its qualifiers, 0.5 for its head noun ("keyboard") when no other product shares it, and 0.5
+    for a short form people use (:func:`_clipped`: "my jigsaw", "the watch:" for a Wristwatch) unless
+    it is one of the option values in ``taken`` ("the electric one" while a grill is electric).
 
     Only the product's own words count as evidence: an imported name's qualifiers ("Travel Pillow (free
     for you)") and function words ("you", "everyone") never name it, so hostile or clumsy catalog names
@@ -578,7 +581,36 @@ def named_products(text: str, names: Iterable[str]) -> dict[str, float]:
             found[name] = 1.0
         elif (head := _head(core)) and heads[head] == 1 and head in words:
             found[name] = 0.5
-    return found
+    return found | {name: 0.5 for name in _clipped(text, cores, taken) if name not in found}
+
+
+_CLIP_BEFORE = frozenset({"my", "the", "that", "this", "those", "these", "our", "both", "all", "each", "and", "or"})
+_CLIP_AFTER = frozenset(ENGLISH_STOP_WORDS - {"one", "ones"} | {"order", "orders"})
+
+
+def _clipped(text: str, names: Iterable[str], taken: Iterable[str]) -> list[str]:
+    """Names said by a short form standing as a whole noun phrase, after "my"/"the" (or a clause start)
+    and before no other noun: the first word of a longer name ("my jigsaw" for "Jigsaw Puzzle") or the
+    last part of a compound head ("the watch:" for "Wristwatch"). A short form counts only when no other
+    name shares it and it is no word of another name ("the electric grill" names no Electric Kettle)."""
+    parts = {name: re.findall(r"[a-z]+", _QUALIFIERS.split(name, maxsplit=1)[0].lower()) for name in names}
+    parts = {name: [_singular(w) for w in p] for name, p in parts.items() if p}
+    words = re.findall(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]", text.lower())
+    alone = {_singular(w) for i, w in enumerate(words) if w.isalpha()
+             and (i == 0 or not words[i - 1][0].isalnum() or words[i - 1] in _CLIP_BEFORE)
+             and (i + 1 == len(words) or not words[i + 1][0].isalnum() or words[i + 1] in _CLIP_AFTER)}
+    alone -= ENGLISH_STOP_WORDS | {_singular(str(v).lower()) for v in taken}
+    short = {name: {w for w in alone if len(w) > 3 and ((len(p) > 1 and w == p[0]) or (len(p[-1]) - len(w) > 2 and p[-1].endswith(w)))}
+             for name, p in parts.items()}
+    claims = Counter(w for said in short.values() for w in said)
+    used = Counter(w for p in parts.values() for w in set(p))  # "the electric grill": "electric" is no Electric Kettle
+    return [name for name, said in short.items()
+            if said and all(claims[w] == 1 and used[w] == (w in parts[name]) for w in said)]
+
+
+def _singular(word: str) -> str:
+    """"watches" → "watch", "jigsaws" → "jigsaw", "glasses" → "glass" (comparable short forms, not a stemmer)."""
+    return re.sub(r"(?:(?<=[sxz])|(?<=ch)|(?<=sh))es$|(?<![su])s$", "", word) if len(word) > 3 else word
 
 
 # A name's qualifiers start at a bracket, colon, comma, semicolon, bar or spaced dash: "Lamp (brass)", "Mug, 12 oz".

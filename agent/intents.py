@@ -120,6 +120,73 @@ def load_examples(path: Path) -> tuple[list[str], list[Intent]]:
     return texts, labels
 
 
+_ACTION_VERB = r"(?:cancel|return|exchange|swap|trade|change|update|modify|switch|move|refund|replace|remove|track|ship)"
+# Where a new sentence starts in speech written without punctuation: a question, a failure condition
+# ("if you can't ..."), "(and) please <verb>", "and <verb>", "the lamp: return it", "I want to ...", "my
+# order is ...". Only the words decide, so it works on any recogniser's output.
+_QUESTION_START = (r"(?:what|where|when|how|which)(?:'s| is| are| was| will| do| does| did| much| many| long)\b"
+                   r"|(?:can|could|would|will) you\b|(?:is|are) there\b|do you\b")
+# A sentence that asks (it gets a "?"): a question word or an auxiliary before its subject, after any filler.
+_QUESTION = re.compile(
+    r"\s*(?:(?:um+|uh+|so|well|okay|ok|and|also|hi|hello|hey|oh)\s+)*"
+    rf"(?:{_QUESTION_START}|(?:what|which|where|when|how|why|who|whose)\b"
+    r"|(?:is|are|was|were|does|do|did|will|has|have|can|could|would|should)"
+    r" (?:it|its|they|you|there|my|the|this|that|these|those|i|we|your|any)\b)",
+    re.IGNORECASE,
+)
+_CLAUSE_START = re.compile(
+    rf"\s+(?=(?P<cue>{_QUESTION_START}"
+    r"|if (?:you|it|that|this)(?:'s| is)? ?(?:can'?t|cannot|not|isn'?t|doesn'?t|won'?t)\b|if not\b"
+    rf"|(?:and )?(?:also )?please {_ACTION_VERB}\b|and (?:also )?(?:then )?{_ACTION_VERB}\b"
+    rf"|(?:the|my) (?:(?!(?:the|my|a|an)\b)[\w'-]+ ){{1,3}}(?:please |just )?{_ACTION_VERB} (?:it|them|those|these|that|this)\b"
+    r"|i(?: (?:also |just |really )?(?:want|wanna|need|would like)|'d (?:also |really )?like) to\b"
+    r"|(?:one of |both of |all of |some of )?(?:my|our) (?:[\w'-]+ )?(?:orders?|packages?|parcels?|deliver(?:y|ies)|items?)"
+    r" (?:is|are|was|were|has|have|hasn'?t|haven'?t|isn'?t|aren'?t|still|never|got|came|arrived|went)\b))",
+    re.IGNORECASE,
+)
+_OTHERWISE = re.compile(r"\s+(?=(?:otherwise|or else|failing that)\b)", re.IGNORECASE)
+# Words after which those cues continue the sentence ("tell me what's", "the one I want to return").
+_NO_BREAK_AFTER = frozenset(
+    "know wonder wondering ask asking tell me see check about and or so but if whether to not sure idea um uh well also"
+    " just please i you yes yeah okay ok what where when how which why who that this those these in on of from for"
+    " with at by into do does did can could would will should am is are was were has have had".split()
+)
+_RELATIVE_HEADS = frozenset("one ones thing things something anything everything stuff".split())
+
+
+def punctuate(text: str) -> str:
+    """Sentence breaks for a message written with no punctuation at all (speech recognisers often
+    give none): the dialogue's clause rules and :func:`segments` read sentences. Punctuated text is
+    returned as it is."""
+    if re.search(r"[.,;!?:]", text):
+        return text
+    out, start, cue_end = [], 0, 0
+    for m in _CLAUSE_START.finditer(text):
+        before = text[start : m.start()].split()
+        if m.start() < cue_end or not before or before[-1].lower() in _NO_BREAK_AFTER:
+            continue
+        if before[-1].lower() in _RELATIVE_HEADS and re.match(r"i\b", m.group("cue"), re.IGNORECASE):
+            continue  # "the one I want to return"
+        cue_end = m.end("cue")
+        clause = text[start : m.start()]
+        inner = re.search(r"\s(?=if\s)", clause.strip(), re.IGNORECASE)
+        if inner and _QUESTION.match(clause):  # "what does it cost if it's cheap I'd like it": the if goes on
+            out.append(clause.strip()[: inner.start()] + _end(clause))
+            clause = clause.strip()[inner.end() :]
+        # "if you can't, ...", "my order is late, please cancel it"; else a new sentence
+        comma = re.match(r"\s*if\b", clause, re.IGNORECASE) or re.match(r"(?:also )?please\b", m.group("cue"), re.I)
+        out.append(clause + ("," if comma else _end(clause)))
+        start = m.end()
+    last = text[start:]
+    out.append(last + (_end(last) if out or _QUESTION.match(last) else ""))
+    out = [re.sub(r"\s+(?=then\b)", ", ", s, count=1) if re.match(r"\s*if\b", s, re.IGNORECASE) else s for s in out]
+    return _OTHERWISE.sub(", ", " ".join(out).strip())  # "if it's gone, then ...", ", otherwise ..."
+
+
+def _end(sentence: str) -> str:
+    return "?" if _QUESTION.match(sentence) else "."
+
+
 def segments(text: str) -> list[str]:
     """Split a message into its requests; fragments under three words join the next one."""
     parts = [p.strip() for p in _SEGMENT_BREAK.split(text) if p and p.strip()]
@@ -239,7 +306,7 @@ class IntentClassifier:
         batch: list[str] = []
         spans: list[tuple[int, int]] = []  # rows of each message's segments (empty for one segment)
         for text in texts:
-            parts = segments(text)
+            parts = segments(punctuate(text))
             batch.append(text)
             parts = parts if len(parts) > 1 else []
             spans.append((len(batch), len(batch) + len(parts)))

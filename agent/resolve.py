@@ -10,7 +10,6 @@ the asking to the dialogue.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -67,10 +66,24 @@ _PRICED_OWN = re.compile(  # "the more expensive tablet", "my cheaper one"; "for
     r"|cheaper|cheapest|less expensive|least expensive)\b", re.I)
 
 
+# Words about the new variant, not the owned item: what it is changed to or for, a value wanted "if there
+# are several" or "if possible", a preference.
+_WISHED = re.compile(
+    r"(?P<keep>\b(?:change|switch|modify|upgrade|replace|convert|swap|trade|exchange)\b[^.;!?]*?)\b(?:to|into|for)\b[^.;!?]*"
+    r"|[^,.;:!?]*\bif (?:there (?:are|is)|possible|available|you (?:can|have))\b[^,.;!?]*"
+    r"|\b(?:prefer\w*|ideally)\b[^,.;!?]*", re.I)
+
+
+def _owned_words(text: str) -> str:
+    """The words that can describe the shopper's own item: "change the grey backpack to a black one" →
+    "change the grey backpack" ("black" is the wish)."""
+    return _WISHED.sub(lambda m: (m.group("keep") or "") + " ", text)
+
+
 def _fits(text: str, same: list[Record]) -> list[Record]:
     """Among several items of one product, those the text tells apart: by their options ("the gold
     one", "the one that isn't gold"), else by price ("the more expensive tablet"); all when it does not."""
-    ranked = entities.rank_variants(text, same)
+    ranked = entities.rank_variants(_owned_words(text), same)
     best = ranked[0].score
     if best > ranked[-1].score:  # options tell them apart: keep only the best fits
         keep = {m.item_id for m in ranked if m.score == best}
@@ -83,7 +96,7 @@ def _fits(text: str, same: list[Record]) -> list[Record]:
 
 def _named(text: str, items: list[Record]) -> dict[str, float]:
     """Products of these items the text names, by name or by product id ("item 1656367028" may be one)."""
-    named = entities.named_products(text, [item["name"] for item in items])
+    named = _named_in(text, [{"items": items}], [{"items": items}])
     ids = entities.find_catalog_ids(text)
     named.update({item["name"]: 1.0 for item in items if item.get("product_id") in ids})
     return named
@@ -115,6 +128,7 @@ def unclear_items(text: str, items: Iterable[Record]) -> list[str]:
     """Products named once ("a vacuum cleaner") that the order holds several of, with nothing in the
     text telling which ("the robotic one", "both", "all of them")."""
     items = list(items)
+    text = _acted_on(text, items)
     lowered = text.lower()
     unclear = []
     by_id = {item["name"] for item in items if item["item_id"] in entities.find_catalog_ids(text)}
@@ -160,6 +174,130 @@ def fallback_request(text: str, status: str) -> tuple[str, str] | None:
     return None
 
 
+@dataclass(frozen=True)
+class PriceCondition:
+    """"If it costs more than $300, remove it": the change is wanted only when the price the store
+    knows is on the stated side of the bound, so code checks it before anything is done."""
+
+    low: float | None
+    high: float | None
+    inclusive: bool  # "at least $50", "$50 or more"
+    about_total: bool  # "if the order total is over …", else the items the request is about
+
+    def holds(self, price: float) -> bool:
+        above = self.low is None or price > self.low or (self.inclusive and price == self.low)
+        below = self.high is None or price < self.high or (self.inclusive and price == self.high)
+        return above and below
+
+    def bound(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"between ${self.low:,.2f} and ${self.high:,.2f}"
+        if self.low is not None:
+            return f"{'at least' if self.inclusive else 'more than'} ${self.low:,.2f}"
+        return f"{'at most' if self.inclusive else 'less than'} ${self.high:,.2f}"
+
+
+_IF = re.compile(r"\b(?:if|only if|as long as|provided)\s+(?=(?:it|its|it'?s|this|that|they|they'?re|the|my)\b)", re.I)
+_IF_ELSEWHERE = re.compile(r"\b(?:there|you|one|ones|any|available|find|have|stock)\b", re.I)  # about the catalog
+_TOTAL = re.compile(r"\b(?:total|whole|entire|order|altogether|together|combined|in all)\b", re.I)
+
+
+def price_condition(text: str) -> PriceCondition | None:
+    """A condition on the price of what the shopper owns ("if it's more than $300", "if the total is
+    under a thousand dollars"); not one about the catalog ("if there's one under $50")."""
+    for mark in _IF.finditer(text):
+        clause = re.split(r",\s|[;!?]|\.(?!\d)", text[mark.end():], maxsplit=1)[0]
+        # spoken text has no comma before the request itself: the condition ends where the request starts
+        clause = re.split(rf"{_ACTION.pattern}|\b(?:please|then|just|only|go ahead)\b", clause, maxsplit=1, flags=re.I)[0]
+        low, high = entities.find_price_bounds(clause)
+        spoken = entities.spoken_to_digits(clause)  # "one hundred" is no "one"
+        if (low is None and high is None) or _IF_ELSEWHERE.search(spoken):
+            continue
+        inclusive = re.search(r"\bat (?:least|most)\b|\bor (?:more|less|above|below|over|under)\b", spoken) is not None
+        return PriceCondition(low, high, inclusive, _TOTAL.search(clause) is not None)
+    return None
+
+
+_WHOLE = r"(?:the |my |this |that )?(?:whole|entire|full|complete)(?: order| thing)?\b"
+_WHOLE_NOT = re.compile(rf"\b(?:never|not|don'?t|do not|no need to|without)\b(?:\s+\w+){{0,3}}?\s+cancel\w*\s+{_WHOLE}"
+                        r"|\bnot the (?:whole|entire) order\b|\bkeep the (?:rest of the )?order\b", re.I)
+_WHOLE_YES = re.compile(rf"\bcancel\w*\s+{_WHOLE}", re.I)
+_ONLY = re.compile(r"\b(?:just|only|except|but not|other than|apart from|excluding|keep(?:ing)?)\b", re.I)
+
+
+def whole_order_cancel(text: str) -> bool | None:
+    """Whether the shopper lets a pending order be cancelled as a whole when only some of its items
+    were asked for: True ("if you can't cancel just some items, cancel the whole order"), False
+    ("but never cancel the whole order", "just the speaker", "everything except the boots"), None unsaid."""
+    if _WHOLE_NOT.search(text):
+        return False
+    if _WHOLE_YES.search(text):
+        return True
+    return False if _ONLY.search(before_fallback(text)) else None
+
+
+def items_to_cancel(text: str, items: list[Record]) -> list[Record]:
+    """The items of a pending order a cancellation asks for, leaving out what is said about the whole
+    order ("remove just the speaker, but never cancel the whole order": the speaker) and any fallback."""
+    return chosen_items(before_fallback(_WHOLE_NOT.sub(" ", _WHOLE_YES.sub(" ", text))), items)
+
+
+_EITHER_WAY = re.compile(r"\bcancel\w*\s+or\s+return|\breturn\w*\s+or\s+cancel", re.I)
+
+
+def cancel_or_return(text: str) -> bool:
+    """"Cancel or return every order I can": pending orders are cancelled, delivered ones returned."""
+    return _EITHER_WAY.search(text) is not None
+
+
+def without_exclusion(text: str) -> str:
+    """The words before any "except …" ("return everything except the boots": "return everything")."""
+    exception = _EXCEPT.search(text)
+    return text[: exception.start()] if exception else text
+
+
+def excluded_items(text: str, items: list[Record]) -> list[Record]:
+    """The items the words leave out ("every order I can, except the boots"): never to be changed."""
+    exception = _EXCEPT.search(text)
+    return items_mentioned(text[exception.end():], items) if exception else []
+
+
+_DESCRIBED_SCOPE = re.compile(
+    r"\b(?:everything|anything|whatever|all (?:the |my |of my )?(?:items|things|stuff|products|purchases))\b"
+    r"(?:\s+(?:i|we)\s+(?:have\s+)?(?:bought|ordered|purchased|got))?\s+"
+    r"(?:that|which)\s*(?:'s|is|isn'?t|are|aren'?t|was|wasn'?t|has|have|doesn'?t|don'?t)\b(?P<what>[^.;,!?]*)"
+    r"|\b(?:except|but not|other than|apart from|excluding)\s+(?:for\s+)?(?:the |my |any )?(?P<kind>[\w-]+(?: [\w-]+)?"
+    r" (?:stuff|things|gear|items|products|related|ones))\b"
+    r"|\b(?:all|any|every)(?: of)?(?: the| my)? (?P<adj>[\w-]+(?: related)?) (?:stuff|things|gear)\b"
+    r"|\b(?:anything|everything|whatever) (?P<rel>[\w-]+ related)\b", re.I)
+
+
+def described_scope(text: str) -> str | None:
+    """Items chosen by a description the store's records cannot check ("everything that isn't gaming
+    related", "all my purchases except the gaming stuff"): the description, so the dialogue asks which
+    items are meant instead of guessing. Descriptions by order ("everything that's in my order") are not."""
+    for match in _DESCRIBED_SCOPE.finditer(text):
+        what = next((w.strip() for w in match.group("what", "kind", "adj", "rel") if w), "")
+        if what and not re.search(r"^(?:in|on|from|of|left|still|the|my|other|rest|remaining|this|that|those|these)\b"
+                                  r"|\border", what, re.I):
+            return what
+    return None
+
+
+def without_described_scope(text: str) -> str:
+    """The words without the description (once the shopper has named the items it meant)."""
+    return _DESCRIBED_SCOPE.sub(" ", text)
+
+
+_REFERS_BACK = re.compile(r"\b(?:those|these|the same|such)\s+(?:items?|products?|things?|ones?)\b"
+                          r"|\bwith (?:them|those|these)\b", re.I)
+
+
+def refers_back(text: str) -> bool:
+    """"Any other order with those items": the products of the changes made earlier."""
+    return _REFERS_BACK.search(text) is not None
+
+
 _ACTION = re.compile(r"\b(?:return|send (?:\w+ ){0,2}back|exchange|swap|trade|replace|change|modify|switch|upgrade|cancel|remove)\b", re.I)
 _WANTS_GONE = re.compile(r"\b(?:refund\w*|get rid of|(?:no longer|don'?t|do not) (?:need|want))\b", re.I)
 
@@ -198,11 +336,32 @@ def clauses_for(action: str, text: str) -> str:
     return " ".join([text[: marks[0].start()], *parts])
 
 
-def chosen_items(text: str, items: list[Record], known: Iterable[Record] = ()) -> list[Record]:
+# Words telling an order by another item in it ("the backpack I received with the vacuum", "the lamp from
+# the order with the kettle"): that item is no item to act on.
+_ALONG_WITH = re.compile(
+    r"\b(?:(?:order|one|package|parcel|box|shipment|delivery)\s+(?:that\s+(?:has|had|holds|came with)|with|containing)"
+    r"|(?:received|got|came|bought|ordered|purchased|delivered|arrived|shipped)\s+(?:together\s+|along\s+)?with)\b"
+    r"(?:(?!\b(?:and|but|plus|also)\b)[^.;!?,])*", re.I)
+
+
+def _acted_on(text: str, items: list[Record]) -> str:
+    """The words naming the items to act on: without those naming another item only to tell the order,
+    unless nothing else is named."""
+    rest = _ALONG_WITH.sub(" ", _SAME_AS.sub(" ", text))
+    return rest if rest != text and (_named(rest, items) or entities.find_catalog_ids(rest)) else text
+
+
+def chosen_items(text: str, items: list[Record], known: Iterable[Record] = (), status: str | None = None) -> list[Record]:
     """The items the text selects: named ones, all of them, or all except the named ones (``known``:
-    see :func:`items_mentioned`)."""
+    see :func:`items_mentioned`); with the order's ``status``, not those the text places elsewhere
+    ("the grill I just ordered" is no grill of a delivered order)."""
+    text = _acted_on(text, items)
+    here = [item for item in items if _placed(text, item["name"]) in (None, status)]
+    if status is not None and items_mentioned(text, here):  # unless that leaves nothing named
+        items = here
     exception = _EXCEPT.search(text)
-    if exception and (entities.mentions_all_items(text[: exception.start()]) or re.search(r"\ball\b", text[: exception.start()], re.I)):
+    if exception and (entities.mentions_all_items(text[: exception.start()])
+                      or re.search(r"\b(?:all|every\w*|each)\b", text[: exception.start()], re.I)):
         excluded = {item["item_id"] for item in items_mentioned(text[exception.end():], items, known)}
         return [item for item in items if item["item_id"] not in excluded]
     if entities.mentions_all_items(text):
@@ -210,14 +369,30 @@ def chosen_items(text: str, items: list[Record], known: Iterable[Record] = ()) -
     return items_mentioned(text, items, known)
 
 
+def _placed(text: str, name: str) -> str | None:
+    """The order status the words right after the product's name give it: "the grill I just ordered",
+    "the hose in my pending order" (pending), "the lamp I received" (delivered); None when unsaid."""
+    words = {w for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 3}
+    found = set()
+    for at in (m for m in re.finditer(r"[a-z]+", text.lower()) if m.group().rstrip("s") in words or m.group() in words):
+        after = re.match(r"(?:\s+(?!(?:and|but|or|to|for|then)\b)[\w']+){1,6}", text[at.end():], re.I)
+        window = after.group() if after else ""
+        if _ON_ORDER.search(window):
+            found.add("pending")
+        elif _RECEIVED.search(window):
+            found.add("delivered")
+    return found.pop() if len(found) == 1 else None
+
+
 _ALL_ORDERS = re.compile(
     r"\b(?:all|both|every|each)\b(?:\s+(?:of|my|the|those|these))*(?:\s+\w+)?\s+orders?\b"
-    r"|\bevery(?:thing| item)? (?:that )?i(?: have)? (?:ordered|bought|purchased)\b", re.I)
+    r"|\bevery(?:thing| item)? (?:that )?i(?: have)? (?:ordered|bought|purchased)\b"
+    r"|\b(?:my|the) (?:other|remaining) orders\b|^\W*(?:all|both) of them\b", re.I)  # "all of them": answering "which order?"
 _NOT_THIS = re.compile(r"\b(?:not|except(?: for)?|but not|other than|apart from|excluding)\b", re.I)
 
 
 def mentions_all_orders(text: str) -> bool:
-    """True for "all my pending orders", "both of my orders", "everything I ordered"."""
+    """True for "all my pending orders", "both of my orders", "everything I ordered", "my other orders"."""
     return _ALL_ORDERS.search(entities.spoken_to_digits(text)) is not None
 
 
@@ -263,7 +438,7 @@ def orders_meant(text: str, candidates: list[Record], others: list[Record] = ())
     text does not tell them apart, and none when it names only products of ``others`` (the shopper's
     orders that do not qualify).
     """
-    if len(candidates) == 1 and _names_only_others(text, candidates[0], others):
+    if len(candidates) == 1 and _names_only_others(without_exclusion(text), candidates[0], others):
         return [], False
     if len(candidates) <= 1:
         return candidates, False
@@ -323,20 +498,12 @@ def _origin(text: str) -> str:
 
 
 def _named_in(text: str, orders: list[Record], among: list[Record]) -> dict[str, float]:
-    """Products of ``orders`` the text names: by name or head noun (:func:`entities.named_products`),
-    or by a first word no other product of ``among`` uses and no item's option shares ("the jigsaw"
-    for "Jigsaw Puzzle", not "electric" while a grill is electric)."""
-    names = {i["name"] for o in among for i in o["items"]}
-    found = entities.named_products(text, names)
-    said = {w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower())}
-    parts = {name: re.findall(r"[a-z]+", name.lower()) for name in names}
-    firsts = Counter(p[0] for p in parts.values() if p)
-    later = {w for p in parts.values() for w in p[1:]}
-    taken = {str(v).lower() for o in among for i in o["items"] for v in i["options"].values()}
-    for name in names - found.keys():
-        first = parts[name][0] if len(parts[name]) > 1 else ""
-        if len(first) > 3 and firsts[first] == 1 and first not in later | taken and first.rstrip("s") in said:
-            found[name] = 0.5
+    """Products of ``orders`` the text names: by name, head noun or a short form no other product of
+    ``among`` shares and no item's option is (:func:`entities.named_products`: "the jigsaw" for "Jigsaw
+    Puzzle", not "electric" while a grill is electric)."""
+    names = dict.fromkeys(i["name"] for o in among for i in o["items"])  # in order, so items keep theirs
+    taken = {str(v) for o in among for i in o["items"] for v in i["options"].values()}
+    found = entities.named_products(text, names, taken)
     own = {i["name"] for o in orders for i in o["items"]}
     return {name: score for name, score in found.items() if name in own}
 
@@ -351,7 +518,10 @@ def _fit(text: str, order: Record, among: list[Record]) -> tuple[int, int, float
     items = items_mentioned(text, order["items"])
     partly = _named_in(text, [order], among).keys() - {i["name"] for i in items}  # "the jigsaw"
     items += [i for i in order["items"] if i["name"] in partly]
-    ranked = entities.rank_variants(text, items) if items else []
+    # ranked beside the same products' items in the other orders, so "32GB" is read as a value of theirs too
+    rivals = [i for o in among if o is not order for i in o["items"] if i["name"] in {x["name"] for x in items}]
+    mine = {i["item_id"] for i in items}
+    ranked = [m for m in entities.rank_variants(_owned_words(text), items + rivals) if m.item_id in mine]
     return len({i["name"] for i in items}), len(items), ranked[0].score if ranked else 0.0
 
 
@@ -527,6 +697,62 @@ def choose_variant(text: str, current: Record, variants: Iterable[Record], *, st
     return choice
 
 
+# "the same type as the one I already received", "same color as the hose in my pending order": another owned
+# item is the model (a reference naming where it is, not "the same size as now").
+_SAME_AS = re.compile(r"\bsame\s+(?P<what>(?:[\w-]+\s+){0,2}?)as\s+(?P<ref>[^.;!?]*?\b(?:other|another|order|received|got|"
+                      r"delivered|ordered|bought|purchased|pending)\b[^.;!?,]*)", re.I)
+_ON_ORDER = re.compile(r"\b(?:pending|(?:just|recently) ordered|on (?:its|the) way|not (?:\w+ )?(?:arrived|delivered|shipped))\b", re.I)
+_KIND_WORDS = re.compile(r"\b(?:type|kind|model|version|variant|one|item|thing|specs?)\b", re.I)
+_RECEIVED = re.compile(r"\b(?:received|got|delivered|arrived|already (?:have|own))\b", re.I)
+
+
+def copied_options(text: str, current: Record, owned: Iterable[tuple[str, Record]]) -> dict[str, str]:
+    """The option values to copy from another owned item of this product, when the shopper asks for
+    "the same type as the one I already received" (all its options) or "the same color as my other
+    mug" (those named): ``owned`` holds (its order's status, item) for each of their items. Nothing
+    unless exactly one other variant fits the reference."""
+    said = _SAME_AS.search(text)
+    if said is None:
+        return {}
+    ref = said.group("ref")
+    others = [(status, i) for status, i in owned
+              if i.get("product_id") == current.get("product_id") and i["options"] != current["options"]]
+    if _ON_ORDER.search(ref):
+        others = [(s, i) for s, i in others if s.startswith("pending") or s == "processed"]
+    elif _RECEIVED.search(ref):  # still received when an exchange or return of another item was asked since
+        others = [(s, i) for s, i in others if s in ("delivered", "exchange requested", "return requested")]
+    models = {tuple(sorted((k, str(v)) for k, v in i["options"].items())) for _, i in others}
+    if len(models) != 1:
+        return {}
+    model = dict(models.pop())
+    what = "" if _KIND_WORDS.search(said.group("what")) else said.group("what")  # "the same type/model": all of it
+    keys = [k for k in model if _stem_in(what, k)]
+    return {k: model[k] for k in keys} if keys else model
+
+
+def variant_with(options: Mapping[str, str], current: Record, variants: Iterable[Record]) -> Record | None:
+    """The available variant holding these option values, keeping as many of the current item's others
+    as it can; None when none is available."""
+    fits = [v for v in _candidates(current, variants).values()
+            if all(str(v["options"].get(k)) == value for k, value in options.items())]
+    mine = current["options"]
+    return max(fits, key=lambda v: sum(str(mine.get(k)) == str(x) for k, x in v["options"].items()), default=None)
+
+
+def words_about(text: str, name: str, names: Iterable[str]) -> str:
+    """The words about one product when a message asks for several changes ("my helmet for a red one,
+    and the luggage set for a black one" → the helmet's "for a red one"): the clauses naming it and
+    those after them naming no other product, plus the opening words naming none; all the text when
+    the product is not named in it."""
+    names = list(names)
+    shared, own, current = [], [], set()
+    for clause in re.split(r"[,.;:!?]+", text):
+        named = set(entities.named_products(clause, names)) or current
+        current = named
+        (own if name in named else shared if not named else []).append(clause)
+    return ", ".join([*shared, *own]) if own else text
+
+
 def missing_wishes(text: str, current: Record, variants: Iterable[Record]) -> list[str]:
     """The option values stated ("clicky", "RGB", "full size") when no available variant has them all
     together: what to tell the shopper instead of substituting the closest one; else nothing."""
@@ -600,6 +826,8 @@ def _wishes(text: str, mine: Mapping[str, Any], candidates: list[Record]) -> _Wi
     indifferent = {i for i, m in enumerate(mentions) if _indifferent(words, m)}
     hard = [m for i, m in enumerate(mentions) if i not in soft and i not in indifferent and not m.negated]
     readings = [{k: v for k, v in m.values.items() if k in mine} for m in hard]
+    sole = {k for r in readings if len(r) == 1 for k in r}  # "medium, high ventilation": medium is the size
+    readings = [{k: v for k, v in r.items() if k not in sole} or r if len(r) > 1 else r for r in readings]
     changed = {k for r in readings for k, v in r.items() if v != str(mine[k])}
     required: list[dict[str, set[str]]] = []
     for reading in readings:

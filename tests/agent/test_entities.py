@@ -38,6 +38,7 @@ from shopagent.agent.entities import (
         ("a two-piece set, twenty-two dollars", "a 2 piece set, $22"),
         ("size nine, please.", "size 9, please."),
         ("$1,150.50 in size 1", "$1,150.50 in size 1"),  # digits stay digits
+        ("the grey ones in size ten", "the grey ones in size 10"),  # "ones" is a pronoun, not "1s"
     ],
 )
 def test_spoken_numbers_become_digits(said: str, digits: str) -> None:

@@ -20,6 +20,7 @@ from shopagent.agent.intents import (
     artifact_path,
     evaluate,
     load_examples,
+    punctuate,
     segments,
 )
 from shopagent.settings import Settings
@@ -89,6 +90,46 @@ def test_unknown_labels_are_rejected(tmp_path: Path) -> None:
 )
 def test_segments(text: str, parts: list[str]) -> None:
     assert segments(text) == parts
+
+
+@pytest.mark.parametrize(
+    ("spoken", "written"),
+    [
+        # a statement, then a question, then a request said as a question
+        ("my parcel got lost on the way what's the tracking number can you send a new one",
+         "my parcel got lost on the way. what's the tracking number? can you send a new one?"),
+        # a failure condition ends with a comma; "and <verb>" starts a new request
+        ("please swap the desk lamp for a brass one if you can't please refund it and cancel the rug order",
+         "please swap the desk lamp for a brass one. if you can't, please refund it. and cancel the rug order."),
+        # "the X: do this with it" said without the colon
+        ("the blender works fine the toaster return it", "the blender works fine. the toaster return it."),
+        # "please <verb>" after a statement is one sentence; a subject that starts a new one
+        ("we moved last month both of our orders are going to the old flat please update them",
+         "we moved last month. both of our orders are going to the old flat, please update them."),
+        ("how much will i get back altogether", "how much will i get back altogether?"),
+        ("um is the green kettle still in stock", "um is the green kettle still in stock?"),
+        # a condition inside a question belongs to the request after it
+        ("what colours does the scarf come in if a grey one is in stock i'd like to swap mine for it otherwise keep it",
+         "what colours does the scarf come in? if a grey one is in stock, i'd like to swap mine for it, otherwise keep it."),
+    ],
+)
+def test_punctuate_restores_sentences_of_unpunctuated_speech(spoken: str, written: str) -> None:
+    assert punctuate(spoken) == written
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cancel the rug order, please. And what's your return window?",  # already punctuated
+        "please tell me what the return window is",  # cues that continue the sentence
+        "the one i want to return is the grey scarf",
+        "i would like to know where my package is",
+        "return the vase if it costs more than forty dollars",
+        "cancel my order",
+    ],
+)
+def test_punctuate_leaves_single_sentences_alone(text: str) -> None:
+    assert punctuate(text) == text
 
 
 # --- mechanics (stand-in encoder) -----------------------------------------------------------

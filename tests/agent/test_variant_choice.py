@@ -155,3 +155,97 @@ def test_owned_items_told_apart_by_price_or_a_negated_value() -> None:
     assert said("the floor lamp that isn't brass") == ["8000000002"]
     assert resolve.unclear_items("send back the pricier floor lamp", lamps) == []
     assert resolve.unclear_items("swap my floor lamp for the cheapest one", lamps) == ["Floor Lamp"]  # a wish
+
+
+def test_short_forms_name_an_owned_product_only_when_unambiguous() -> None:
+    names = ["Hammock Stand", "Raincoat", "Desk Fan"]
+    assert entities.named_products("I'd return the hammock and my coat", names) == {"Hammock Stand": 0.5, "Raincoat": 0.5}
+    assert entities.named_products("The coat: olive, size L", names) == {"Raincoat": 0.5}
+    assert entities.named_products("my coat", ["Raincoat", "Overcoat"]) == {}  # both are coats
+    assert entities.named_products("our hammock trip", names) == {}  # the word is not the whole noun phrase
+    assert entities.named_products("is a hammock included?", names) == {}  # "a hammock" is no owned one
+    assert entities.named_products("swap the desk fan for a quieter one", names) == {"Desk Fan": 1.0}
+    # a word of another product ("electric kettle") or an option value ("the ceramic one") names nothing
+    assert entities.named_products("the electric kettle", ["Electric Fan", "Kettle"]) == {"Kettle": 1.0}
+    assert entities.named_products("swap the mug for the ceramic", ["Ceramic Vase", "Mug"], taken=["ceramic"]) == {"Mug": 1.0}
+    stand = {"item_id": "9000000001", "product_id": "9100000000", "name": "Hammock Stand", "options": {"frame": "steel"}}
+    coat = {"item_id": "9000000002", "product_id": "9200000000", "name": "Raincoat", "options": {"size": "M"}}
+    assert resolve.chosen_items("please take back my hammock", [coat, stand]) == [stand]
+
+
+def test_an_item_named_to_tell_the_order_is_not_acted_on() -> None:
+    stand = {"item_id": "9000000001", "product_id": "9100000000", "name": "Hammock Stand", "options": {"frame": "steel"}}
+    coat = {"item_id": "9000000002", "product_id": "9200000000", "name": "Raincoat", "options": {"size": "M"}}
+    ids = lambda text: [i["item_id"] for i in resolve.chosen_items(text, [stand, coat])]  # noqa: E731
+    assert ids("return the raincoat that came with the hammock stand") == ["9000000002"]
+    assert ids("the raincoat from the order with the hammock stand, please") == ["9000000002"]
+    assert ids("return the raincoat and the hammock stand") == ["9000000001", "9000000002"]
+    assert ids("return the hammock stand I received with my shoes") == ["9000000001"]
+    # where the shopper places an item: "the raincoat I just ordered" is no raincoat of a delivered order
+    assert ids("swap the raincoat I just ordered and the hammock stand I received") == ["9000000001", "9000000002"]
+    placed = resolve.chosen_items("swap the raincoat I just ordered and the hammock stand I received", [stand, coat], status="delivered")
+    assert placed == [stand]
+
+
+def test_the_variant_of_another_owned_item_is_copied() -> None:
+    other = {**MINE, "item_id": "5000000003", "options": {"color": "olive", "size": "L", "hood": "yes"}}
+    owned = [("delivered", MINE), ("pending", other)]
+    same = "swap my rain jacket for the same model as the one in my pending order"
+    assert resolve.copied_options(same, MINE, owned) == {"color": "olive", "size": "L", "hood": "yes"}
+    assert resolve.variant_with(resolve.copied_options(same, MINE, owned), MINE, JACKETS)["item_id"] == "5000000003"
+    # only the options named: "the same colour as my other jacket" keeps the rest as close as it can
+    colour = resolve.copied_options("make it the same color as my other rain jacket", MINE, owned)
+    assert colour == {"color": "olive"} and resolve.variant_with(colour, MINE, JACKETS)["item_id"] == "5000000003"
+    # the reference must fit: nothing was received besides this one, and "as now" is no other item
+    assert resolve.copied_options("the same kind as the one I received", MINE, owned) == {}
+    assert resolve.copied_options("keep the same size as now", MINE, owned) == {}
+    grey = {**MINE, "item_id": "5000000006", "options": {"color": "navy", "size": "L", "hood": "yes"}}
+    assert resolve.variant_with({"color": "navy", "size": "L", "hood": "yes"}, grey, JACKETS) is None  # sold out
+
+
+def test_each_product_gets_only_the_wishes_said_about_it() -> None:
+    text = "Change my rain jacket to an olive one, and the standing desk for a walnut top. Thanks!"
+    names = ["Rain Jacket", "Standing Desk"]
+    assert "walnut" not in resolve.words_about(text, "Rain Jacket", names)
+    assert "olive" not in resolve.words_about(text, "Standing Desk", names)
+    assert resolve.choose_variant(resolve.words_about(text, "Standing Desk", names), DESK, DESKS)["item_id"] == "6000000002"
+    assert resolve.words_about("make it olive", "Rain Jacket", names) == "make it olive"  # not named: all the words
+
+
+def test_an_ambiguous_value_yields_to_one_stated_for_its_option() -> None:
+    helmets = [_variant("4000000001", 60.0, size="S", padding="low"), _variant("4000000002", 62.0, size="M", padding="medium"),
+               _variant("4000000003", 64.0, size="M", padding="high"), _variant("4000000004", 61.0, size="L", padding="high")]
+    mine = {"item_id": "4000000001", "product_id": "4100000000", "name": "Ski Helmet", "price": 60.0,
+            "options": {"size": "S", "padding": "low"}}
+    # "medium" could be the size or the padding; the padding is said to be high, so it is the size
+    assert resolve.choose_variant("a medium one with high padding", mine, helmets)["item_id"] == "4000000003"
+
+
+def test_a_wish_for_the_new_variant_never_picks_the_owned_item() -> None:
+    packs = [{"item_id": "3000000001", "product_id": "3100000000", "name": "Day Pack", "options": {"color": "grey", "size": "S"}},
+             {"item_id": "3000000002", "product_id": "3100000000", "name": "Day Pack", "options": {"color": "teal", "size": "S"}}]
+    assert resolve.unclear_items("Day pack: size L, and grey if there are several colours", packs) == ["Day Pack"]
+    assert resolve.unclear_items("change my day pack to a grey one", packs) == ["Day Pack"]
+    assert resolve.unclear_items("the day pack, ideally teal", packs) == ["Day Pack"]
+    assert [i["item_id"] for i in resolve.items_mentioned("change the grey day pack to teal", packs)] == ["3000000001"]
+    # across orders too: the wish tells neither order
+    orders = [{"order_id": f"#W000000{n}", "items": [pack]} for n, pack in enumerate(packs)]
+    assert len(resolve.orders_meant("my day pack: size L, grey if there are several", orders)[0]) == 2
+    assert resolve.orders_meant("the grey day pack", orders)[0] == orders[:1]
+
+
+def test_a_recent_purchase_is_not_an_open_order() -> None:
+    stand = {"item_id": "9000000001", "product_id": "9100000000", "name": "Hammock Stand", "options": {"frame": "steel"}}
+    coat = {"item_id": "9000000002", "product_id": "9200000000", "name": "Raincoat", "options": {"size": "M"}}
+    # "just bought" says nothing about delivery; and words placing the only named item elsewhere never empty the choice
+    assert resolve.chosen_items("return the raincoat I just bought", [stand, coat], status="delivered") == [coat]
+    assert resolve.chosen_items("return the raincoat I just ordered", [stand, coat], status="delivered") == [coat]
+
+
+def test_orders_are_told_apart_by_values_read_across_all_of_them() -> None:
+    monitors = [{"item_id": "2000000001", "product_id": "2100000000", "name": "Gaming Monitor", "options": {"size": "27-inch", "refresh": "144Hz"}},
+                {"item_id": "2000000002", "product_id": "2100000000", "name": "Gaming Monitor", "options": {"size": "27-inch", "refresh": "240Hz"}}]
+    orders = [{"order_id": f"#W100000{n}", "items": [item]} for n, item in enumerate(monitors)]
+    # "240Hz" is only a value of the second order's monitor, and the new 32-inch size tells neither
+    picked, several = resolve.orders_meant("The 27-inch monitor with 240Hz: change it to a 32-inch one.", orders)
+    assert picked == orders[1:] and not several
