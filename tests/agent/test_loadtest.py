@@ -51,7 +51,8 @@ def test_scripted_shoppers_authenticate_with_the_stores_own_data(shop, agent) ->
 
 @pytest.mark.slow
 def test_load_run_answers_every_turn_and_reports_real_numbers(live_url: str, shop) -> None:
-    options = LoadOptions(conversations=4, duration_s=4.0, warmup_s=0.5, think_s=0.05, timeout_s=30.0)
+    # windows of 2 s: RSS is sampled every 0.5 s, so even a busy CI box gets samples into each window
+    options = LoadOptions(conversations=4, duration_s=6.0, warmup_s=0.5, think_s=0.05, timeout_s=30.0, windows=3)
     report = asyncio.run(drive(live_url, shoppers_from_store(shop.engine, 20, seed=0), options, os.getpid()))
 
     assert report.count("error") == 0, report.errors()
