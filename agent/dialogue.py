@@ -60,7 +60,7 @@ class DialogueState:
     queue: list[dict[str, str]] = field(default_factory=list)  # later requests: {"flow", "said"[, "order_id"]}
     money_back: list[float] = field(default_factory=list)  # per change done: to the shopper (+) or charged (-)
     # changes done or declined here, so a restated request is acknowledged, not redone:
-    # {"tool", "summary", "order_id", "items" (product names), "address", "declined"}
+    # {"tool", "summary", "order_id", "items" (product names), "address", "was" (an order's former address), "declined"}
     done: list[dict[str, Any]] = field(default_factory=list)
     turns: int = 0
 
@@ -371,9 +371,13 @@ class Dialogue:
         orders = self._orders(self._user())
         candidates = [o for o in orders if statuses is None or o["status"] in statuses]
         said = state.slots.get("said") or [text]
+        # orders moved here are still known by where they went before
+        former = {d["order_id"]: d["was"] for d in state.done if d.get("was") and not d.get("declined")}
+        views = [{**o, "former_addresses": [former[o["order_id"]]]} if o["order_id"] in former else o for o in candidates]
         # the answer to "which order?" first, then everything said
         for words in dict.fromkeys((said[-1], text)) if len(candidates) > 1 else (text,):
-            picked, several = resolve.orders_meant(words, candidates, [o for o in orders if o not in candidates])
+            picked, several = resolve.orders_meant(words, views, [o for o in orders if o not in candidates])
+            picked = [o for o in candidates if any(p["order_id"] == o["order_id"] for p in picked)]
             if len(picked) == 1 or several:
                 break
         if several and len(picked) > 1:  # "both orders": this one now, the others next, same request
@@ -637,6 +641,9 @@ class Dialogue:
                     variant = resolve.variant_with(like, item, product["variants"].values())
                 else:  # asked once already: the best fit, even if it changes an option never mentioned
                     variant = resolve.choose_variant(wanted, item, product["variants"].values(), strict=state.awaiting != "items")
+                    if variant is not None and (rivals := resolve.alternatives(wanted, item, product["variants"].values())):
+                        decision.say("variant_choices", item=item["name"], chosen=_item_label(variant), options="; ".join(
+                            ", ".join(str(x) for x in v["options"].values()) + f" at ${v['price']:.2f}" for v in rivals[:6]))
                 if variant is None and len(state.slots["item_ids"]) > 1 and resolve.price_preference(text):
                     state.slots["item_ids"].remove(item_id)  # "all to the cheapest": this one already is
                     continue
@@ -851,8 +858,10 @@ class Dialogue:
             chosen = set(args.get("item_ids") or [i["item_id"] for i in order["items"]])
             items = sorted({i["name"] for i in order["items"] if i["item_id"] in chosen})
         address = {k: str(args.get(k, "")) for k in _ADDRESS_KEYS} if "address1" in args else None
+        # where the order went before, so "the one sent to my son in Denver" still finds it once moved
+        was = self.session.get_order_details(args["order_id"])["address"] if address and "order_id" in args else None
         return {"tool": tool, "summary": summary, "order_id": args.get("order_id"), "items": items,
-                "address": address, "declined": False}
+                "address": address, "was": was, "declined": False}
 
     # --- everything else ----------------------------------------------------------------------
 

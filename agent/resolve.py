@@ -19,11 +19,20 @@ from shopagent.agent import entities
 Record = Mapping[str, Any]
 _T = TypeVar("_T")
 
-_FILLER = r"^\s*(?:(?:um+|uh+|so|well|oh|hmm+|okay|ok|right|alright|and)\b[\s,.]*)*"  # spoken lead-ins
+_FILLER = (r"^\s*(?:(?:um+|uh+|so|well|oh|hmm+|okay|ok|right|alright|and|actually|then|please|i think|i guess)\b"
+           r"[\s,.!]*)*")  # spoken lead-ins
 _YES = re.compile(
-    _FILLER + r"(?:y|yes|yeah|yep|yup|sure|ok|okay|correct|confirm(?:ed)?|go ahead|please do|do it|that'?s right|"
-    r"right|absolutely|of course|sounds good|perfect)\b", re.I)
-_NO = re.compile(_FILLER + r"(?:n|no|nope|nah|don'?t|do not|stop|cancel that|never ?mind|wait|hold on|not now)\b", re.I)
+    _FILLER + r"(?:y|yes|yeah|yea|yep|yup|ya|sure|ok|okay|alright|all right|correct|confirm(?:ed)?|i confirm|go ahead"
+    r"|go for it|proceed|please do|do it|do that|that'?s (?:right|correct|fine|good|ok|okay)|that works|right|absolutely"
+    r"|definitely|of course|sounds good|perfect|fine|great|agreed|i agree|i do|i'?m sure|why not|let'?s do (?:it|that)"
+    r"|no (?:problem|worries)|not a problem|don'?t worry)\b", re.I)
+_NO = re.compile(
+    _FILLER + r"(?:n|no(?! (?:problem|worries))|nope|nah|(?:i )?(?:don'?t|do not)(?! (?:worry|mind))|stop|cancel that"
+    r"|never ?mind|forget (?:it|that)|wait|hold on|not (?:now|yet)|i'?d rather not|i would rather not|let'?s not"
+    r"|leave it|i(?:'ve| have)? changed my mind)\b", re.I)
+# A yes that goes on to alter or question what was previewed ("yes, but to my visa instead", "ok, how much is
+# it?") is no yes to that preview.
+_YES_BUT = re.compile(r"\b(?:but|instead|rather|except|though)\b|\?", re.I)
 _EXCEPT = re.compile(
     r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|(?:but )?(?:i'?m |i am |i'?ll )?keep(?:ing)?)\b", re.I)
 _LATEST = re.compile(r"\b(?:latest|most recent|more recent|last|newest|newer|recent one|later one)\b", re.I)
@@ -35,10 +44,11 @@ _OTHER_ORDER_METHOD = re.compile(
 
 
 def yes_or_no(text: str) -> bool | None:
-    """An explicit yes (True) or no (False); anything else is neither (None)."""
+    """An explicit yes (True) or no (False) at the start of the answer, after any lead-in ("um", "okay so");
+    anything else is neither (None): a change only goes ahead on an unqualified yes."""
     if _NO.search(text):
         return False
-    if _YES.search(text):
+    if (yes := _YES.search(text)) and not _YES_BUT.search(text, yes.end()):
         return True
     return None
 
@@ -391,9 +401,15 @@ _ALL_ORDERS = re.compile(
 _NOT_THIS = re.compile(r"\b(?:not|except(?: for)?|but not|other than|apart from|excluding)\b", re.I)
 
 
+# Orders named only as where something is found ("it's on my other orders", "my NYC address from my other
+# orders"), not as the orders to act on.
+_ORDERS_AS_SOURCE = re.compile(r"\b(?:(?:it'?s|it is|that'?s|which is|as|like|found|listed)\s+(?:on|in)|from|used (?:on|in|for))"
+                               r"\s+(?:all\s+)?(?:my|the)\s+(?:other|previous|older|past)\s+orders\b", re.I)
+
+
 def mentions_all_orders(text: str) -> bool:
     """True for "all my pending orders", "both of my orders", "everything I ordered", "my other orders"."""
-    return _ALL_ORDERS.search(entities.spoken_to_digits(text)) is not None
+    return _ALL_ORDERS.search(_ORDERS_AS_SOURCE.sub(" ", entities.spoken_to_digits(text))) is not None
 
 
 # An order only referred to: the source of an address ("to the address of #W…", "same as #W…"), while
@@ -452,9 +468,12 @@ def orders_meant(text: str, candidates: list[Record], others: list[Record] = ())
         sources = [o for o in pool if _named_in(source.group(part), [o], pool)]
         if sources and len(sources) < len(pool):
             pool, text = [o for o in pool if o not in sources], text[: source.start(part)] + text[source.end():]
-    shipped = [o for o in pool if ships_to(_origin(text), o.get("address") or {})]
+    shipped = [o for o in pool if any(ships_to(_origin(text), a) for a in [o.get("address") or {}, *o.get("former_addresses", ())])]
     if shipped and len(shipped) < len(pool):
         pool = shipped
+    if (status := status_named(text)) is not None:  # "my cancelled order", "the one still pending"
+        in_status = [o for o in pool if o["status"].startswith(status)]
+        pool = in_status if in_status and len(in_status) < len(pool) else pool
     if mentions_all_orders(text):
         return pool, True
     named = _named_in(text, pool, pool)
@@ -476,6 +495,21 @@ def orders_meant(text: str, candidates: list[Record], others: list[Record] = ())
     if (recent := pick_by_recency(text, pool)) is not None:
         return [recent], False
     return pool, False
+
+
+_STATUS_WORDS = {"cancelled": "cancelled", "canceled": "cancelled", "pending": "pending", "delivered": "delivered",
+                 "received": "delivered", "processed": "processed", "returned": "return requested"}
+_STATUS_NAMED = re.compile(
+    rf"\b(?P<before>{'|'.join(_STATUS_WORDS)})\s+(?:(?!(?:my|the|your|this|that|an?)\b)\w+\s+)?(?:order|one|purchase)s?\b"
+    rf"|\b(?:order|one|purchase)s?\s+(?:that\s+)?(?:(?:is|was|are|were|got|still|already|i)\s+){{0,2}}(?P<after>{'|'.join(_STATUS_WORDS)})\b",
+    re.I)
+
+
+def status_named(text: str) -> str | None:
+    """The order status the words give the order ("my cancelled order", "the one that was delivered"),
+    as the store spells it; None when none or several are said."""
+    said = {_STATUS_WORDS[(m.group("before") or m.group("after")).lower()] for m in _STATUS_NAMED.finditer(text)}
+    return said.pop() if len(said) == 1 else None
 
 
 _WENT = r"went|was sent|was shipped|got sent|is going|goes|ships"  # "the one my luggage set went to"
@@ -658,17 +692,43 @@ def choose_variant(text: str, current: Record, variants: Iterable[Record], *, st
     ids = entities.find_catalog_ids(text)
     if named := [v for v in variants if v["item_id"] in ids and v["item_id"] != current["item_id"]]:
         return candidates.get(named[0]["item_id"])  # None when that one is not available
-    if not candidates:
+    ranked = _ranked(text, current, list(candidates.values()))
+    if not ranked:
         return None
+    _, choice, asked = max(ranked, key=lambda r: r[0])  # the first of equals, in catalog order
+    if strict and not price_preference(text):
+        if any(choice["options"].get(k) != v for k, v in current["options"].items() if k not in asked):
+            return None
+    return choice
+
+
+def alternatives(text: str, current: Record, variants: Iterable[Record]) -> list[Record]:
+    """The variants that fit the stated wishes exactly as well as the one :func:`choose_variant` takes,
+    differing only in price or in options the shopper did not talk about (a shorter bamboo deck comes
+    plain, graphic or custom): what the choice was made between, so the shopper hears them and their
+    prices. Empty when an item id was named or only one fits."""
+    if entities.find_catalog_ids(text):
+        return []
+    ranked = _ranked(text, current, list(_candidates(current, variants).values()))
+    if not ranked:
+        return []
+    best = max(score for score, _, _ in ranked)[:4]
+    tied = [variant for score, variant, _ in ranked if score[:4] == best]
+    return tied if len(tied) > 1 else []
+
+
+def _ranked(text: str, current: Record, candidates: list[Record]) -> list[tuple[tuple[Any, ...], Record, set[str]]]:
+    """Each candidate holding every stated wish, with its fit (see :func:`choose_variant`) and the
+    options the shopper talked about."""
+    if not candidates:
+        return []
     mine = current["options"]
     wants = relative_wants(text, mine)
     price = price_preference(text)
     keep = {k for m in _KEEP.finditer(text) for k in mine if _stem_in(m.group(1), k)}
-    wishes = _wishes(text, mine, list(candidates.values()))
-    best: tuple[Any, ...] | None = None
-    choice: Record | None = None
-    asked: set[str] = set()
-    for variant in candidates.values():
+    wishes = _wishes(text, mine, candidates)
+    ranked: list[tuple[tuple[Any, ...], Record, set[str]]] = []
+    for variant in candidates:
         options = variant["options"]
         if any(options.get(k) != mine.get(k) for k in keep):
             continue
@@ -689,12 +749,8 @@ def choose_variant(text: str, current: Record, variants: Iterable[Record], *, st
         liked = sum(weight for m, weight in wishes.soft if any(options.get(k) == v for k, v in m.values.items()))
         kept = sum(mine.get(k) == v for k, v in options.items())
         score = (len(said), steps, liked, -sum(said.values()), price * float(variant.get("price", 0)), kept)
-        if best is None or score > best:
-            best, choice, asked = score, variant, {*said, *(w.key for w in wants), *(k for m, _ in wishes.soft for k in m.values)}
-    if choice is not None and strict and not price:
-        if any(choice["options"].get(k) != v for k, v in mine.items() if k not in asked):
-            return None
-    return choice
+        ranked.append((score, variant, {*said, *(w.key for w in wants), *(k for m, _ in wishes.soft for k in m.values)}))
+    return ranked
 
 
 # "the same type as the one I already received", "same color as the hose in my pending order": another owned
@@ -797,7 +853,7 @@ class _Wishes:
 _PREFER_BEFORE = frozenset({"prefer", "preferr", "prefera", "ideally"})
 _OVER = frozenset({"over", "than"})  # "i5 over i7", "silver rather than black"
 _INDIFFERENT = frozenset({"matter", "care", "whatever", "either"})
-_INDIFFERENT_VIA = frozenset({"or", "not", "no", "doesnt", "dont", "really", "it", "is"})
+_INDIFFERENT_VIA = frozenset({"or", "not", "no", "doesnt", "dont", "doe", "do", "i", "really", "it", "is"})  # "does not matter"
 _IF_SOFT = frozenset({"possibl", "need", "needed", "necessa", "can", "you"})  # "polyester if possible"
 
 
@@ -1011,10 +1067,13 @@ _ORDER_TARGET = re.compile(r"\baddress(?:es)? (?:of|on|for) (?:\w+ ){0,3}orders?
                            r"|\bfor (?:my|the|this|that) (?:\w+ ){0,2}orders?\b", re.I)
 
 
+_WANT_TO = re.compile(r"\b(like|love|want|need|wish|have|trying|able|hoping|wanted)\s+to\b", re.I)  # not the new address's "to"
+
+
 def means_order_address(text: str) -> bool:
     """"Change the address of my other orders to …" is about orders, not the account's own address
     (what follows "to" is the new address, which may itself be "the one on my other order")."""
-    target = re.split(r"\bto\b", text, maxsplit=1, flags=re.I)[0]
+    target = re.split(r"\bto\b", _WANT_TO.sub(r"\1", text), maxsplit=1, flags=re.I)[0]
     return bool(_ORDER_TARGET.search(target)) and not _DEFAULT_ADDRESS.search(target.lower())
 
 

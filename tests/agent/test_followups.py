@@ -112,3 +112,36 @@ def test_a_search_that_names_an_owned_product_stays_a_search(say: Say, shop) -> 
     reply = say("Show me grills similar to mine, for a cheaper price")
     assert reply.awaiting == "none" and "payment" not in reply.text.lower()
     assert not _changes(shop)
+
+
+def test_confirmation_answers_are_read_past_lead_ins_and_qualifiers() -> None:
+    for text in ("please go ahead", "no problem, go ahead", "don't worry, do it", "um alright", "uh so yeah proceed",
+                 "Yes, I don't mind"):
+        assert resolve.yes_or_no(text) is True, text
+    for text in ("please don't", "actually no", "I'd rather not", "okay wait", "I have changed my mind", "i do not"):
+        assert resolve.yes_or_no(text) is False, text
+    # a yes that alters or questions the preview is no yes to it
+    for text in ("yes, but to my mastercard instead", "okay, how long will the refund take?", "sure, though not the chair"):
+        assert resolve.yes_or_no(text) is None, text
+
+
+def test_a_qualified_yes_changes_nothing_until_a_plain_one(say: Say, shop) -> None:
+    preview = say(f"Cancel my pending order with the office chair please, I ordered it by mistake. {FATIMA}")
+    assert preview.awaiting == "confirmation"
+    held = say("okay but how much will I get back?")
+    assert held.awaiting == "confirmation" and not _changes(shop)
+    assert order(shop, "#W1443906")["status"] == "pending"
+    done = say("no problem go ahead")  # spoken, unpunctuated: "no problem" agrees
+    assert _changes(shop) == ["cancel_pending_order"] and done.awaiting == "none"
+    assert order(shop, "#W1443906")["status"] == "cancelled"
+
+
+def test_an_indifferent_option_is_read_with_contractions_undone() -> None:
+    mine = {"item_id": "1", "product_id": "p", "name": "Rain Boots", "price": 80.0,
+            "options": {"size": "10", "lining": "fleece", "insulated": "yes"}}
+    variants = [{"item_id": "2", "available": True, "price": 78.0, "options": {"size": "9", "lining": "fleece", "insulated": "no"}},
+                {"item_id": "3", "available": True, "price": 90.0, "options": {"size": "9", "lining": "wool", "insulated": "yes"}}]
+    for said in ("size 9 with the lining I have now; insulated or not does not matter",
+                 "size nine same lining as now insulated or not i do not care"):
+        chosen = resolve.choose_variant(said, mine, variants)
+        assert chosen is not None and chosen["item_id"] == "2", said
