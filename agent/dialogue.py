@@ -114,6 +114,9 @@ class Dialogue:
         self.session = session
         self.search_products = search_products
         self.search_policy = search_policy
+        # The shopper's account and orders as read in this turn: many rules consult them, and only a
+        # confirmed change (``_confirm``) alters them, which drops this snapshot.
+        self._snapshot: tuple[str, dict[str, Any], list[dict[str, Any]]] | None = None
 
     # --- the turn ---------------------------------------------------------------------------
 
@@ -233,7 +236,7 @@ class Dialogue:
         asks_change = not _ANOTHER.search(clause) and (action or gone or self._item_request(clause) is not None)
         # the same kind of change: "return the watch" after cancelling an order with a watch is new
         actions = (action,) if action else ("return", "cancel") if gone else ("return", "cancel", "exchange")
-        owned = {i["name"] for o in self._orders(self._user()) for i in o["items"]} if asks_change else set()
+        owned = {i["name"] for o in self._orders() for i in o["items"]} if asks_change else set()
         products = set(named_products(clause, owned))
         for memo in reversed(state.done):
             if named_orders and memo["order_id"] not in named_orders:
@@ -251,7 +254,7 @@ class Dialogue:
         them to purple") or only what it should become ("The tablet: the cheapest one.")."""
         if self.session.user_id is None or "?" in clause or _SEARCHING.search(clause):
             return None
-        items = [i for o in self._orders(self._user()) if o["status"] in ("pending", "delivered") for i in o["items"]]
+        items = [i for o in self._orders() if o["status"] in ("pending", "delivered") for i in o["items"]]
         named = named_products(clause, {i["name"] for i in items})
         if not named:
             return None
@@ -335,13 +338,20 @@ class Dialogue:
             decision.say("identity_not_found")
 
     def _user(self) -> dict[str, Any]:
-        assert self.session.user_id is not None
-        return self.session.get_user_details(self.session.user_id)
+        return self._shopper()[1]
+
+    def _shopper(self) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+        user_id = self.session.user_id
+        assert user_id is not None
+        if self._snapshot is None or self._snapshot[0] != user_id:
+            user = self.session.get_user_details(user_id)
+            self._snapshot = (user_id, user, [self.session.get_order_details(o) for o in user["orders"]])
+        return self._snapshot
 
     # --- orders -----------------------------------------------------------------------------
 
-    def _orders(self, user: Mapping[str, Any]) -> list[dict[str, Any]]:
-        return [self.session.get_order_details(order_id) for order_id in user["orders"]]
+    def _orders(self) -> list[dict[str, Any]]:
+        return self._shopper()[2]
 
     def _resolve_order(
         self, state: DialogueState, text: str, decision: Decision, statuses: tuple[str, ...] | None
@@ -368,7 +378,7 @@ class Dialogue:
                 state.awaiting = "order_id"
                 decision.say("order_unknown", order_id=missing, orders=", ".join(user["orders"]) or "none")
                 return None
-        orders = self._orders(self._user())
+        orders = self._orders()
         candidates = [o for o in orders if statuses is None or o["status"] in statuses]
         said = state.slots.get("said") or [text]
         # orders moved here are still known by where they went before
@@ -530,7 +540,7 @@ class Dialogue:
         what = resolve.described_scope(text)
         if what is None or "item_ids" in state.slots:
             return text
-        orders = self._orders(self._user())
+        orders = self._orders()
         owned = {i["name"] for o in orders for i in o["items"]}
         if named_products(what, owned):
             return text  # "everything that isn't the kettle" names the item
@@ -569,12 +579,12 @@ class Dialogue:
         self._item_change(state, text, decision, "exchange_delivered_order_items", swap=True)
 
     def _names_bought_products(self, text: str) -> bool:
-        return bool(named_products(text, {i["name"] for o in self._orders(self._user()) for i in o["items"]}))
+        return bool(named_products(text, {i["name"] for o in self._orders() for i in o["items"]}))
 
     def _only_held_in(self, text: str, statuses: tuple[str, ...]) -> bool:
         """The products named are only in orders of these statuses (e.g. not received yet); those named
         as exceptions ("cancel everything except the boots") do not count."""
-        orders = self._orders(self._user())
+        orders = self._orders()
         named = named_products(resolve.without_exclusion(text), {i["name"] for o in orders for i in o["items"]})
         holders = {o["status"] for o in orders if any(i["name"] in named for i in o["items"])}
         return bool(holders) and holders <= set(statuses)
@@ -629,7 +639,7 @@ class Dialogue:
         if swap and "new_item_ids" not in state.slots:
             items = {item["item_id"]: item for item in order["items"]}
             new_ids: list[str] = []
-            owned = [(o["status"], i) for o in self._orders(self._user()) for i in o["items"]]
+            owned = [(o["status"], i) for o in self._orders() for i in o["items"]]
             for n, item_id in enumerate(list(state.slots["item_ids"])):
                 item = items[item_id]
                 product = self.session.get_product_details(item["product_id"])
@@ -717,7 +727,7 @@ class Dialogue:
             and (not refund_only or m["id"] == original or m["source"] == "gift_card")
         ]
         order_id = state.slots.get("order_id")
-        elsewhere = [resolve.original_payment_method(o) or "" for o in self._orders(user) if o["order_id"] != order_id]
+        elsewhere = [resolve.original_payment_method(o) or "" for o in self._orders() if o["order_id"] != order_id]
         first_choice = " ".join(resolve.before_fallback(words) for words in state.slots.get("said") or [text])
         said = resolve.payment_method_mentioned(first_choice, usable, original, elsewhere)
         unusable = None if said else resolve.payment_method_mentioned(first_choice, methods, original, elsewhere)
@@ -767,7 +777,7 @@ class Dialogue:
                  and resolve.means_order_address(r["said"])]
         if not asked:
             return
-        orders = self._orders(self._user())
+        orders = self._orders()
         pending = [o for o in orders if o["status"] in _FLOW_STATUS["modify_order"][0]]
         for request in asked:
             meant, _ = resolve.orders_meant(request["said"], pending, [o for o in orders if o not in pending])
@@ -805,7 +815,7 @@ class Dialogue:
         user = self._user()
         return [("default", user["address"])] + [
             (" | ".join([o["order_id"], *(i["name"] for i in o["items"])]), o.get("address") or {})
-            for o in self._orders(user)
+            for o in self._orders()
         ]
 
     def _flow_account_info(self, state: DialogueState, text: str, decision: Decision) -> None:
@@ -836,6 +846,7 @@ class Dialogue:
         pending = state.pending
         assert pending is not None
         key = f"{self.session.conversation_id}:{pending['token'][:24]}"
+        self._snapshot = None  # the change alters the account or an order
         try:
             self.session.confirm(pending["token"], idempotency_key=key)
         except StoreError as exc:
