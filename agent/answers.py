@@ -40,7 +40,8 @@ NAMED = 3  # search results named in the reply text (all of them are shown as ca
 _CONDITION = re.compile(r"\b(?:if|unless|otherwise|in case)\b[^.?!]*", re.I)
 # Another request in the same sentence ("… i also need to change my order to purple"), common in
 # unpunctuated speech: its option values are not the question's.
-_REQUEST = re.compile(r"\b(?:also\s+)?(?:i|we)\s+(?:also\s+)?(?:want|need|would like|'?d like)\b(?!\s+to\s+know)[^.?!]*", re.I)
+_REQUEST = re.compile(r"\b(?:also\s+)?(?:i|we)(?:\s+(?:also\s+)?(?:want|need|would like|d like)|'d\s+(?:also\s+)?like)\b"
+                      r"(?!\s+to\s+know)[^.?!]*", re.I)
 _KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("count", re.compile(r"\bhow many\b|\bnumber of\b")),
     ("cheapest", re.compile(r"\b(?:cheapest|least expensive|lowest[- ]price[ds]?|most affordable|lowest cost)\b")),

@@ -153,7 +153,8 @@ def recommendations(ctx: BenchContext) -> str:
         plan, train, samples = DemoEvaluation((0.5,), (101,), 100, 60), TrainConfig(steps=30), 0
     else:
         plan, train, samples = DemoEvaluation(), TrainConfig(), 600
-    summaries = evaluate_demo(plan, ctx.settings, train)
+    # Quick: seconds of training, less than starting the processes of a training pool would cost.
+    summaries = evaluate_demo(plan, ctx.settings, train, workers=1 if ctx.quick else None)
     first = next(iter(summaries.values()))
     methods = [key.removesuffix("/ndcg") for key in first if key.endswith("/ndcg")]
     ablations = [key for key in ("attention/value_image", "attention/value_text") if key in first]
@@ -238,7 +239,7 @@ def turn_latency(ctx: BenchContext) -> str:
 
     parts = ctx.runtime.components
     agent, voice = parts["agent"], parts.get("speech:voice")
-    sessions = 3 if ctx.quick else 12
+    sessions = 3 if ctx.quick else 7  # 6 turns each: 42 turns per row, enough for a p95
     scripts = [script(s, random.Random(i)) for i, s in enumerate(shoppers_from_store(agent.shop.engine, sessions, 1))]
     agents = [("templates only", agent)]
     if ctx.llm and not ctx.quick:
@@ -286,7 +287,8 @@ def load(ctx: BenchContext) -> str:
     """``bench load``: concurrent conversations against a real ``shopagent serve``."""
     from shopagent.agent.loadtest import LoadOptions, format_reports, run_load
 
-    writers = ("none", "local") if ctx.llm else ("none",)
+    # Quick: templates only, as in the latency section (starting an LLM server is half of that run).
+    writers = ("none", "local") if ctx.llm and not ctx.quick else ("none",)
     if "runtime" in ctx.__dict__:  # the in-process agent lets go of the bench shop the server re-seeds
         ctx.runtime.components["store"].engine.dispose()
     reports = []

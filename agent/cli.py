@@ -75,11 +75,10 @@ def serve(
     """Run the HTTP service (chat widget, voice and platform API)."""
     import uvicorn
 
-    from shopagent.agent.runtime import disable_mkl_buffer_cache, limit_malloc_arenas
+    from shopagent.agent.runtime import tune_process_memory
 
     settings = _settings()
-    limit_malloc_arenas(settings.malloc_arenas)
-    disable_mkl_buffer_cache()  # before the app's imports load torch
+    tune_process_memory(settings)  # before the app's imports load torch and start threads
     from shopagent.agent.api.app import create_app
 
     uvicorn.run(
@@ -403,7 +402,7 @@ def bench_retrieval(
 @bench_app.command("load")
 def bench_load(
     conversations: Annotated[int, typer.Option(min=1, help="Concurrent scripted shoppers.")] = 50,
-    duration: Annotated[float, typer.Option(min=1, help="Measured seconds.")] = 60.0,
+    duration: Annotated[float, typer.Option(min=1, help="Measured seconds (memory: judged on the 2nd half).")] = 120.0,
     warmup: Annotated[float, typer.Option(min=0, help="Seconds of load before measuring.")] = 10.0,
     think: Annotated[float, typer.Option(min=0, help="Mean think time between turns, seconds.")] = 1.0,
     timeout: Annotated[float, typer.Option(min=0.1, help="Client timeout per request, seconds.")] = 30.0,

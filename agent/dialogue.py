@@ -117,6 +117,7 @@ class Dialogue:
         # The shopper's account and orders as read in this turn: many rules consult them, and only a
         # confirmed change (``_confirm``) alters them, which drops this snapshot.
         self._snapshot: tuple[str, dict[str, Any], list[dict[str, Any]]] | None = None
+        self._trying = False  # a change is being previewed only to compare it (``_rival_changes``)
 
     # --- the turn ---------------------------------------------------------------------------
 
@@ -129,6 +130,10 @@ class Dialogue:
             if answer is True:
                 self._confirm(state, decision)
                 return self._continue(state, decision)
+            if self._aside_while_pending(state, text, understanding, decision):  # "wait, how much is that?"
+                decision.plans.append(plan("confirm_change", summary=state.pending["summary"]))
+                decision.awaiting = "confirmation"
+                return decision
             if answer is False:
                 if "memo" in state.pending:
                     state.done.append({**state.pending["memo"], "declined": True})
@@ -171,13 +176,45 @@ class Dialogue:
                 state.queue.append({"flow": intent, "said": clause})
                 if not text.lstrip().startswith(clause):  # the opening words also carry the main request
                     own_words = own_words.replace(clause, " ")
-            elif intent == "product_question" and self._product_aside(state, clause, decision):
+            elif (intent == "product_question" or intent == "product_search" and clause.rstrip().endswith("?")) and \
+                    self._product_aside(state, clause, decision):  # "… also how many lamps do you have?"
                 own_words = own_words.replace(clause, " ")
-        if fresh and self._lock_free_first(state, own_words):
-            return self._continue(state, decision)
+        if fresh:
+            self._split_actions(state, own_words)
+            if self._lock_free_first(state, own_words):
+                return self._continue(state, decision)
         state.slots.setdefault("said", []).append(own_words)
         self._run(state, decision)
         return self._continue(state, decision)
+
+    def _aside_while_pending(self, state: DialogueState, text: str, understanding: Understanding,
+                             decision: Decision) -> bool:
+        """A question asked while a change awaits its yes ("how much would I get back?", "what's the
+        return policy?") is answered and the change keeps waiting: only a new request replaces it."""
+        assert state.pending is not None
+        if understanding.other_requests:
+            return False
+        if _TOTAL_ASKED.search(text):
+            decision.say("pending_money", money=_money_line(state.pending.get("back", 0.0)))
+            return True
+        if understanding.intent not in _QUESTION_FLOWS or not _QUESTION.search(text):
+            return False
+        kept = state.flow, state.slots, state.pending
+        state.flow, state.slots, state.pending = understanding.intent, {"said": [text]}, None
+        self._run(state, decision)
+        state.flow, state.slots, state.pending = kept
+        return True
+
+    def _split_actions(self, state: DialogueState, own_words: str) -> None:
+        """"Return the bottle, and exchange the bed": two requests in one sentence. The other action's words
+        are queued next. Not when either depends on the other ("exchange it if the new one is under $200,
+        otherwise return it"): the flow weighs that condition itself."""
+        if state.flow not in ("return_item", "exchange_item") or _CONDITION_WORD.search(own_words):
+            return
+        for flow, action in (("return_item", "return"), ("exchange_item", "exchange")):
+            words = resolve.clauses_for(action, own_words)
+            if flow != state.flow and words != own_words and all(r["flow"] != flow for r in state.queue):
+                state.queue.insert(0, {"flow": flow, "said": words})
 
     def _lock_free_first(self, state: DialogueState, own_words: str) -> bool:
         """A change of a pending order's items locks it, so changes of its address or payment go first:
@@ -191,6 +228,8 @@ class Dialogue:
             context = [part for part, kind in zip(parts, kinds) if kind is None]  # "It's on my other order."
             requests = [{"flow": "modify_order", "said": " ".join([*context, *(p for p, k in zip(parts, kinds) if k == kind)])}
                         for kind in dict.fromkeys(k for k in kinds if k)] or requests
+            if len(requests) > 1:  # one order meant by all of them: the one found for the first is the others' too
+                requests = [{**request, "with": str(state.turns)} for request in requests]
         everything = [*requests, *state.queue]
         ordered = sorted(everything, key=lambda r: _change_kind(r["flow"], r["said"]) not in ("address", "payment"))
         if len(requests) == 1 and ordered == everything:
@@ -231,6 +270,8 @@ class Dialogue:
         if _ADDRESS_SAID.search(clause):
             address = resolve.parse_address(clause) or resolve.address_mentioned(clause, self._known_addresses())
         account = _ACCOUNT_TARGET.search(clause) is not None  # "my default address too": not an order's
+        # "change my pending orders to it" is not the account's change; "the address on one of my orders" only says where
+        orders = bool(named_orders) or len(_ORDER_WORD.findall(clause)) > len(_ORDER_SOURCE.findall(clause))
         action = resolve.action_asked(clause)
         gone = action is None and resolve.asks_item_change(clause)  # "I no longer need the lamp"
         asks_change = not _ANOTHER.search(clause) and (action or gone or self._item_request(clause) is not None)
@@ -242,7 +283,7 @@ class Dialogue:
             if named_orders and memo["order_id"] not in named_orders:
                 continue
             if memo["address"] is not None and address is not None and resolve.same_address(address, memo["address"]):
-                if not account or memo["order_id"] is None:
+                if not (orders if memo["order_id"] is None else account):  # the same target: account or order
                     return memo
             if memo["items"] and products and products <= set(memo["items"]) and _TOOL_ACTION[memo["tool"]] in actions:
                 return memo
@@ -289,8 +330,7 @@ class Dialogue:
                 self._acknowledge(memo, decision)  # queued before an earlier request already did it
                 continue
             state.flow, state.slots = request["flow"], {"said": [request["said"]]}
-            if "order_id" in request:
-                state.slots["order_id"] = request["order_id"]
+            state.slots.update({k: request[k] for k in ("order_id", "with") if k in request})
             self._run(state, decision)
         decision.awaiting = state.awaiting
         return decision
@@ -590,6 +630,13 @@ class Dialogue:
         return bool(holders) and holders <= set(statuses)
 
     def _flow_modify_order(self, state: DialogueState, text: str, decision: Decision) -> None:
+        if "order_id" not in state.slots and resolve.means_account_address(text):
+            state.flow = "update_address"  # "change my default address to the one that order went to"
+            self._flow_update_address(state, text, decision)
+            return
+        if "order_id" not in state.slots and resolve.means_both_addresses(text) and all(
+                r["flow"] != "update_address" for r in state.queue):
+            state.queue.append({"flow": "update_address", "said": text})  # "… my orders and my default address to …"
         order = self._resolve_order(state, text, decision, statuses=_FLOW_STATUS["modify_order"][0])
         if order is None:
             return
@@ -639,6 +686,7 @@ class Dialogue:
         if swap and "new_item_ids" not in state.slots:
             items = {item["item_id"]: item for item in order["items"]}
             new_ids: list[str] = []
+            wanted_new: list[dict[str, Any]] = []
             owned = [(o["status"], i) for o in self._orders() for i in o["items"]]
             for n, item_id in enumerate(list(state.slots["item_ids"])):
                 item = items[item_id]
@@ -677,8 +725,14 @@ class Dialogue:
                         decision.say("ask_new_variant", item=_item_label(item), options=_variant_options(product, item))
                     return
                 new_ids.append(variant["item_id"])
+                wanted_new.append({**variant, "name": item["name"]})
             if not state.slots["item_ids"]:  # every item was to be left as it is
                 state.finish_flow()
+                return
+            if self._price_condition_fails(state, text, order, wanted_new, decision):
+                # "exchange it for the cheapest one if that's under $200, otherwise return it": the new one's price
+                if (fallback := resolve.fallback_request(text, order["status"])) is not None:
+                    state.queue.insert(0, {"flow": fallback[0], "said": fallback[1], "order_id": order["order_id"]})
                 return
             state.slots["new_item_ids"] = new_ids
         original = resolve.original_payment_method(order)
@@ -742,6 +796,9 @@ class Dialogue:
                 state.queue.insert(0, {"flow": fallback[0], "said": fallback[1], **({"order_id": order_id} if order_id else {})})
                 decision.say("fallback_instead")
                 return None
+            second_choice = " ".join(resolve.after_fallback(words) for words in state.slots.get("said") or [text])
+            if (said := resolve.payment_method_mentioned(second_choice, usable, original, elsewhere)) is not None:
+                decision.say("fallback_instead")  # "if that's not allowed, the original payment method"
         elif said is None and len(usable) == 1 and state.awaiting == "payment_method":
             said = usable[0]  # asked, and there is only one possible answer
         if said is None:
@@ -840,7 +897,50 @@ class Dialogue:
         state.pending = {"token": preview.token, "tool": tool, "arguments": args, "summary": preview.summary,
                          "back": _money_back(preview.details), "memo": self._memo(tool, args, preview.summary)}
         state.awaiting = "confirmation"
+        if tool in _ONCE_PER_ORDER and not self._trying:
+            self._rival_changes(state, decision, args["order_id"])
         decision.plans.append(plan("confirm_change", summary=preview.summary))
+        if "order_id" in args and "with" in state.slots:
+            self._share_order(state, args["order_id"])
+
+    def _rival_changes(self, state: DialogueState, decision: Decision, order_id: str) -> None:
+        """A delivered order takes one return or exchange, so another one asked for the same order cannot
+        follow the one previewed now: before the yes the shopper hears so, with the money each would bring
+        ("how much would I save with each?"). The others are previewed only to compare them."""
+        assert state.pending is not None
+        order = self.session.get_order_details(order_id)
+        held = {i["name"] for i in order["items"]}
+        options = [state.pending]
+        for request in state.queue:
+            if (request["flow"] not in ("return_item", "exchange_item") or request.get("order_id", order_id) != order_id
+                    or not named_products(request["said"], held)):
+                continue
+            method = resolve.original_payment_method(order)  # any allowed one: only the amount is compared
+            trial = DialogueState(flow=request["flow"],
+                                  slots={"said": [request["said"]], "order_id": order_id, "payment_method_id": method})
+            self._trying = True
+            try:
+                self._run(trial, Decision())
+            finally:
+                self._trying = False
+            if trial.pending is not None:
+                options.append(trial.pending)
+        if len(options) > 1:
+            options_line = "; ".join(f"{_TOOL_ACTION[o['tool']]} the {', '.join(o['memo']['items'])}: {_money_line(o['back'])}"
+                                     for o in options)
+            decision.say("one_change_per_order", order_id=order_id, options=options_line)
+
+    def _share_order(self, state: DialogueState, order_id: str) -> None:
+        """The other changes split from the same message ("change the backpack in my order, and ship the
+        order to my default address") are about the order found for this one, unless they name another
+        order or a product it does not hold."""
+        held = {i["name"] for i in self.session.get_order_details(order_id)["items"]}
+        owned = {i["name"] for o in self._orders() for i in o["items"]}
+        for request in state.queue:
+            if (request.get("with") == state.slots["with"] and "order_id" not in request
+                    and not resolve.orders_named(request["said"]) and not _ANOTHER.search(request["said"])
+                    and set(named_products(request["said"], owned)) <= held):
+                request["order_id"] = order_id
 
     def _confirm(self, state: DialogueState, decision: Decision) -> None:
         pending = state.pending
@@ -956,6 +1056,9 @@ class Dialogue:
 _PAID_ASKED = re.compile(r"\b(?:how much|what|total)\b.*\b(?:i|we) (?:\w+ )?(?:pa(?:y|id)|spen[dt])\b", re.I)
 _ITEM_FLOWS = ("cancel_order", "return_item", "exchange_item", "modify_order")
 _TOTAL_ASKED = re.compile(r"\bhow much\b(?!.*\b(?:did i|have i|i paid|i spent)\b).*\b(?:in total|total|altogether|in all|back|refund\w*|save|pay)\b|\btotal (?:refund|amount)", re.I)
+_QUESTION_FLOWS = ("policy_question", "product_question", "product_search", "account_info")  # they change nothing
+_QUESTION = re.compile(r"\?|^\W*(?:what|how|which|when|where|who|why|is|are|do|does|can|could|will|would)\b", re.I)
+_CONDITION_WORD = re.compile(r"\b(?:if|unless|otherwise|or else|failing that)\b", re.I)
 _CONDITIONAL = re.compile(r"\W*(?:if|otherwise|or else|failing that|unless)\b", re.I)
 _STATUS_ASKED = re.compile(r"\?|\b(?:track\w*|status|where|when|arriv\w*|deliver\w*|shipped)\b", re.I)
 _ASIDES = ("product_search", "product_question", "order_status")  # labels an item request can be mistaken for
@@ -966,7 +1069,10 @@ _ADDRESS_SAID = re.compile(r"\baddress", re.I)
 _WISH = re.compile(r"[:\u2013\u2014]|\b(?:to|for|into|instead)\b", re.I)  # "the lamp: a dimmer one", "the lamp for a dimmer one"
 _ASKS = re.compile(r"\b(?:change|modify|switch|update|use|put|pay|charge|ship|send|deliver|fix|correct|set|move)\b"
                    r"|\bshould (?:be|go)\b", re.I)  # "ship it to …", not "my card only has $50 left"
+_ONCE_PER_ORDER = ("return_delivered_order_items", "exchange_delivered_order_items")  # one of them per delivered order
 _ACCOUNT_TARGET = re.compile(r"\b(?:default|account|profile)\b", re.I)
+_ORDER_WORD = re.compile(r"\borders?\b", re.I)
+_ORDER_SOURCE = re.compile(r"\b(?:on|from|in|with|one of|any of)\s+(?:\w+\s+){0,3}?orders?\b", re.I)  # where an address is
 _TOOL_ACTION = {"return_delivered_order_items": "return", "cancel_pending_order": "cancel",
                 "modify_pending_order_items": "exchange", "exchange_delivered_order_items": "exchange"}
 # why a method the shopper has cannot be used: for a refund, for paying (a new method for the order)
@@ -982,6 +1088,10 @@ def _change_kind(flow: str, words: str) -> str | None:
     if flow == "modify_order":
         return _modification(words) or "items"
     return "items" if flow == "exchange_item" else None
+
+
+def _money_line(back: float) -> str:
+    return f"${abs(back):,.2f} " + ("back to you" if back >= 0 else "to pay")
 
 
 def _money_back(details: Mapping[str, Any]) -> float:

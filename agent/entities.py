@@ -515,9 +515,9 @@ _NEGATED_VIA = frozenset({"the", "a", "an", "any", "that", "this", "of", "than",
 
 def _negated(words: Sequence[str], position: int) -> bool:
     """A negator right before the value, or with only function words between: "if that's not available,
-    i5" does not rule out i5."""
+    i5" does not rule out i5. "too large" says what is wrong with the one the shopper has."""
     window = words[max(0, position - 3) : position]
-    return (position > 0 and words[position - 1] == "no") or any(
+    return (position > 0 and words[position - 1] in ("no", "too")) or any(
         w in _NEGATORS and set(window[i + 1 :]) <= _NEGATED_VIA for i, w in enumerate(window))
 
 

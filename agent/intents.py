@@ -81,6 +81,7 @@ _SEGMENT_BREAK = re.compile(
     re.IGNORECASE,
 )
 _MIN_SEGMENT_WORDS = 3
+_FILLERS = frozenset("um umm uh uhh er erm so well okay ok yes yeah yep sure right please alright oh".split())
 # What makes a segment a request rather than scene-setting ("I bought a kettle last week."): a
 # question, a want/need/please, or an imperative verb first.
 _REQUEST = re.compile(
@@ -135,11 +136,13 @@ _QUESTION = re.compile(
     re.IGNORECASE,
 )
 _CLAUSE_START = re.compile(
-    rf"\s+(?=(?P<cue>{_QUESTION_START}"
+    rf"\s+(?=(?P<cue>(?:and |also |and also )?(?:{_QUESTION_START})"
     r"|if (?:you|it|that|this)(?:'s| is)? ?(?:can'?t|cannot|not|isn'?t|doesn'?t|won'?t)\b|if not\b"
     rf"|(?:and )?(?:also )?please {_ACTION_VERB}\b|and (?:also )?(?:then )?{_ACTION_VERB}\b"
     rf"|(?:the|my) (?:(?!(?:the|my|a|an)\b)[\w'-]+ ){{1,3}}(?:please |just )?{_ACTION_VERB} (?:it|them|those|these|that|this)\b"
-    r"|i(?: (?:also |just |really )?(?:want|wanna|need|would like)|'d (?:also |really )?like) to\b"
+    rf"|{_ACTION_VERB} (?:the|my|both|all|one of)\b"  # a bare imperative: "… a red one swap the bag for a black one"
+    r"|(?:it|that)(?:'s| is) (?:the|my|on|in|at|from)\b"  # "… to my home address it's the one on my profile"
+    r"|i(?: (?:also |just |really )?(?:want|wanna|need|would like)|'d (?:also |really )?like) (?:to|a|an|the|my)\b"
     r"|(?:one of |both of |all of |some of )?(?:my|our) (?:[\w'-]+ )?(?:orders?|packages?|parcels?|deliver(?:y|ies)|items?)"
     r" (?:is|are|was|were|has|have|hasn'?t|haven'?t|isn'?t|aren'?t|still|never|got|came|arrived|went)\b))",
     re.IGNORECASE,
@@ -149,8 +152,16 @@ _OTHERWISE = re.compile(r"\s+(?=(?:otherwise|or else|failing that)\b)", re.IGNOR
 _NO_BREAK_AFTER = frozenset(
     "know wonder wondering ask asking tell me see check about and or so but if whether to not sure idea um uh well also"
     " just please i you yes yeah okay ok what where when how which why who that this those these in on of from for"
-    " with at by into do does did can could would will should am is are was were has have had".split()
+    " with at by into do does did can could would will should am is are was were has have had"
+    " a an the my your our their his her its any some no every each"  # no sentence ends on these
+    " think guess hope believe mean say said because since than".split()
 )
+# "how many options are there", "which sizes do you have": a question still waiting for its verb goes on,
+# and starts its own sentence ("… cancelled also what colors do you have").
+_WH_TAIL = re.compile(r"(?:^|\s)(?P<q>(?:(?:um+|uh+|so|well|okay|ok|and|also)\s+)*(?:how|what|which)"
+                      r"(?:\s+(?!(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have)\b)[\w'-]+)*)\s*$",
+                      re.IGNORECASE)
+_ITS_VERB = re.compile(r"(?:is|are) there\b|(?:do|can|could|would|will) you\b", re.IGNORECASE)
 _RELATIVE_HEADS = frozenset("one ones thing things something anything everything stuff".split())
 
 
@@ -162,21 +173,26 @@ def punctuate(text: str) -> str:
         return text
     out, start, cue_end = [], 0, 0
     for m in _CLAUSE_START.finditer(text):
-        before = text[start : m.start()].split()
-        if m.start() < cue_end or not before or before[-1].lower() in _NO_BREAK_AFTER:
+        cut = m.start()
+        if _ITS_VERB.match(m.group("cue")) and (tail := _WH_TAIL.search(text[start:cut])):
+            cut = start + tail.start("q")
+        before = text[start:cut].split()
+        if m.start() < cue_end or not before:
             continue
+        if before[-1].lower() in _NO_BREAK_AFTER and not (before[-1].lower() == "please" and m.group("cue")[:4].lower() == "and "):
+            continue  # "please and can you …": that please ended a request
         if before[-1].lower() in _RELATIVE_HEADS and re.match(r"i\b", m.group("cue"), re.IGNORECASE):
             continue  # "the one I want to return"
         cue_end = m.end("cue")
-        clause = text[start : m.start()]
+        clause = text[start:cut]
         inner = re.search(r"\s(?=if\s)", clause.strip(), re.IGNORECASE)
         if inner and _QUESTION.match(clause):  # "what does it cost if it's cheap I'd like it": the if goes on
             out.append(clause.strip()[: inner.start()] + _end(clause))
             clause = clause.strip()[inner.end() :]
         # "if you can't, ...", "my order is late, please cancel it"; else a new sentence
         comma = re.match(r"\s*if\b", clause, re.IGNORECASE) or re.match(r"(?:also )?please\b", m.group("cue"), re.I)
-        out.append(clause + ("," if comma else _end(clause)))
-        start = m.end()
+        out.append(clause.rstrip() + ("," if comma else _end(clause)))
+        start = cut if cut < m.start() else m.end()
     last = text[start:]
     out.append(last + (_end(last) if out or _QUESTION.match(last) else ""))
     out = [re.sub(r"\s+(?=then\b)", ", ", s, count=1) if re.match(r"\s*if\b", s, re.IGNORECASE) else s for s in out]
@@ -188,13 +204,14 @@ def _end(sentence: str) -> str:
 
 
 def segments(text: str) -> list[str]:
-    """Split a message into its requests; fragments under three words join the next one."""
+    """Split a message into its requests; fragments under three words join the next one, not counting
+    fillers and answer words ("uh yes please, also …" is one request, not a yes and a please)."""
     parts = [p.strip() for p in _SEGMENT_BREAK.split(text) if p and p.strip()]
     merged: list[str] = []
     carry = ""
     for part in parts:
         part = f"{carry} {part}".strip()
-        if len(part.split()) < _MIN_SEGMENT_WORDS:
+        if len([w for w in re.findall(r"[\w']+", part.lower()) if w not in _FILLERS]) < _MIN_SEGMENT_WORDS:
             carry = part
             continue
         merged.append(part)

@@ -39,6 +39,7 @@ from shopagent.fusion.evaluate import (
     random_combinations,
     recommend_table,
     summarise,
+    training_pool,
     verdict,
 )
 from shopagent.fusion.features import CatalogItem, catalog_features, encode_images
@@ -200,34 +201,43 @@ def evaluate_interactions(
     methods: Sequence[str] = METHODS,
     image_root: Path | None = None,
     progress: bool = False,
+    workers: int | None = None,
 ) -> tuple[dict[str, tuple[float, float]], int]:
-    """One shop's data: spread is over training seeds. Returns the summary and the shoppers evaluated."""
+    """One shop's data: spread is over training seeds. Returns the summary and the shoppers evaluated.
+
+    ``workers``: processes training side by side (:func:`training_pool`; 1: this process only)."""
     items = catalog_items(products, image_root)
     features = _features(items, settings, progress)
     split = last_order_split(orders_by_user(interactions, {it.product_id: i for i, it in enumerate(items)}))
-    results = [evaluate_split(split, features, replace(train, seed=s), methods=methods) for s in seeds]
+    with training_pool(workers) as pool:
+        results = [evaluate_split(split, features, replace(train, seed=s), methods=methods, pool=pool) for s in seeds]
     return summarise(results), len(split.target)
 
 
 def evaluate_demo(
-    plan: DemoEvaluation, settings: Settings, train: TrainConfig, progress: bool = False
+    plan: DemoEvaluation, settings: Settings, train: TrainConfig, progress: bool = False, workers: int | None = None
 ) -> dict[float, dict[str, tuple[float, float]]]:
-    """Generated demo stores with taste-sampled orders; spread is over generator seeds."""
+    """Generated demo stores with taste-sampled orders; spread is over generator seeds.
+
+    ``workers``: processes training side by side (:func:`training_pool`; 1: this process only)."""
     out = {}
-    for fraction in plan.fractions:
-        results: list[Result] = []
-        for seed in plan.seeds:
-            options = DemoOptions(seed=seed, products=plan.products, users=plan.users, hidden_visual_fraction=fraction)
-            sampler = TasteSampler(plan.taste)
-            data = generate(options, sampler)
-            items = catalog_items(data["products"].values())
-            features = _features(items, settings, progress)
-            index = {it.product_id: i for i, it in enumerate(items)}
-            split = last_order_split(orders_by_user(interactions_from_records(data), index))
-            planted = np.stack([sampler.planted[user] for user in split.users])
-            known = {"planted tastes": planted}
-            results.append(evaluate_split(split, features, replace(train, seed=seed), known=known, progress=progress))
-        out[fraction] = summarise(results)
+    with training_pool(workers) as pool:
+        for fraction in plan.fractions:
+            results: list[Result] = []
+            for seed in plan.seeds:
+                options = DemoOptions(seed=seed, products=plan.products, users=plan.users,
+                                      hidden_visual_fraction=fraction)
+                sampler = TasteSampler(plan.taste)
+                data = generate(options, sampler)
+                items = catalog_items(data["products"].values())
+                features = _features(items, settings, progress)
+                index = {it.product_id: i for i, it in enumerate(items)}
+                split = last_order_split(orders_by_user(interactions_from_records(data), index))
+                planted = np.stack([sampler.planted[user] for user in split.users])
+                known = {"planted tastes": planted}
+                results.append(evaluate_split(split, features, replace(train, seed=seed), known=known,
+                                              progress=progress, pool=pool))
+            out[fraction] = summarise(results)
     return out
 
 

@@ -162,10 +162,18 @@ def _several(lowered: str, name: str) -> bool:
     return re.search(rf"\b{head}(?:s|es)\b|\b(?:both|2|all|each|pair)\b", spoken) is not None
 
 
+# "If that fails" / "otherwise": the words after it are the shopper's fallback, another change or leaving the
+# item alone. One cue for both readers (:func:`fallback_request`, :func:`leaves_alone`).
+_NEG = r"(?:not|no longer|cannot|\w+n['’]t|(?:do|does|did|is|are|was|were|ca|could|would|wo|should|has|have|had)nt)"
+_CAN = (r"(?:available|possible|allowed|permitted|work\w*|exist\w*|in stock|find\w*|found|ha(?:ve|s)(?: it| one)?"
+        r"|do(?: it| that| this)?|be (?:done|found|used|swapped|exchanged|changed|modified)|go(?:es)? through)")
 _FALLBACK = re.compile(
-    r"\b(?:if (?:that|it|this|they)(?:'?s| is| are|'re)? ?(?:not|n't) (?:available|possible|work\w*)|if (?:you|it|that) (?:can'?t|cannot|doesn'?t)\b"
+    r"\b(?:(?P<cue>if(?:\s+[\w'’-]+){0,4}?\s+(?:" + _NEG + r"(?:\s+\w+){0,2}?\s+" + _CAN
+    + r"|unavailable|impossible|out of stock|sold out)|if (?:you|we|it|that|this|they) (?:can'?t|cannot|couldn'?t|won'?t|doesn'?t)"
+    r"|if there(?:'s| is| are) no)\b"
     # up to the fallback's own verb, which spoken text marks with no comma: "if it can't be swapped return it"
-    r"[^,.;]*?(?=[,.;]|$|\s+(?:then\s+)?(?:please\s+)?(?:just\s+)?(?:cancel|return|remove|send|refund|keep)\b)"
+    r"[^,.;]*?(?=[,.;]|$|\s+(?:then\s+)?(?:please\s+)?(?:just\s+)?(?:cancel|return|remove|send|refund|keep|leave|skip"
+    r"|forget|never ?mind|don'?t)\b)"
     r"|if not|otherwise|or else|failing that)\b[,:]?", re.I)
 # flow: (its verbs, the order statuses it can act on; None: any)
 _FALLBACK_FLOWS: dict[str, tuple[str, tuple[str, ...] | None]] = {"cancel_order": (r"cancel|remove", ("pending",)), "return_item": (r"return|send (?:\w+ ){0,2}back", ("delivered",)),
@@ -459,7 +467,8 @@ def orders_meant(text: str, candidates: list[Record], others: list[Record] = ())
     if len(candidates) <= 1:
         return candidates, False
     pool = candidates
-    if (negation := _NOT_THIS.search(text)) is not None and not _ALL_BUT.search(text[: negation.start()]):
+    unconditional = _FALLBACK.sub(lambda cue: " " * len(cue.group()), text)  # "if that's not possible" excludes nothing
+    if (negation := _NOT_THIS.search(unconditional)) is not None and not _ALL_BUT.search(text[: negation.start()]):
         excluded = [o for o in pool if _named_in(text[negation.end():], [o], pool)]
         if excluded and len(excluded) < len(pool):
             pool, text = [o for o in pool if o not in excluded], text[: negation.start()]
@@ -819,9 +828,8 @@ def missing_wishes(text: str, current: Record, variants: Iterable[Record]) -> li
     return [" or ".join(sorted({v for values in need.values() for v in values})) for need in required]
 
 
-_UNLESS = r"(?:\bif\b[^.;!?]*?\b(?:not|cannot|\w+n'?t|no|unavailable|impossible|out of stock)\b|\botherwise\b|\bor else\b|\bfailing that\b)"
 _LEAVE_IT = re.compile(
-    _UNLESS + r"[^.;!?]*?\b(?P<leave>(?:leave|keep)\b[^.;!?]{0,40}?\b(?:alone|as (?:it )?is|as they are|unchanged)\b"
+    _FALLBACK.pattern + r"[^.;!?]*?\b(?P<leave>(?:leave|keep)\b[^.;!?]{0,40}?\b(?:alone|as (?:it )?is|as they are|unchanged)\b"
     r"|leave (?:it|them|that|this)(?: be| then)?\s*(?:[.;!?,]|$)|(?:skip|forget(?: about)?|never ?mind|don'?t (?:change|exchange|swap|modify|bother with))\b[^.;!?,]{0,30})", re.I)
 
 
@@ -971,6 +979,13 @@ def before_fallback(text: str) -> str:
     return text[: mark.start()] if mark else text
 
 
+def after_fallback(text: str) -> str:
+    """The words after the first fallback cue ("…; if that's not possible, the gift card"): the second choice,
+    also when spoken with no comma to end the condition ("if that's not allowed fine the original one")."""
+    mark = _FALLBACK.search(text)
+    return text[mark.end("cue") if mark.group("cue") else mark.end() :] if mark else ""
+
+
 def original_payment_method(order: Record) -> str | None:
     payments = [p for p in order.get("payment_history", []) if p.get("transaction_type") == "payment"]
     return payments[0]["payment_method_id"] if payments else None
@@ -1073,8 +1088,26 @@ _WANT_TO = re.compile(r"\b(like|love|want|need|wish|have|trying|able|hoping|want
 def means_order_address(text: str) -> bool:
     """"Change the address of my other orders to …" is about orders, not the account's own address
     (what follows "to" is the new address, which may itself be "the one on my other order")."""
-    target = re.split(r"\bto\b", _WANT_TO.sub(r"\1", text), maxsplit=1, flags=re.I)[0]
+    target = _address_target(text)
     return bool(_ORDER_TARGET.search(target)) and not _DEFAULT_ADDRESS.search(target.lower())
+
+
+def means_account_address(text: str) -> bool:
+    """"Change my default address to the one that order went to" is about the account's own address,
+    whatever orders the new address is described by."""
+    target = _address_target(text)
+    return bool(_DEFAULT_ADDRESS.search(target.lower())) and not _ORDER_TARGET.search(target)
+
+
+def means_both_addresses(text: str) -> bool:
+    """"Move my pending orders and my default address to …": the orders' address and the account's."""
+    target = _address_target(text)
+    return bool(_ORDER_TARGET.search(target)) and bool(_DEFAULT_ADDRESS.search(target.lower()))
+
+
+def _address_target(text: str) -> str:
+    """The words before the new address ("update <target> to <new address>")."""
+    return re.split(r"\bto\b", _WANT_TO.sub(r"\1", text), maxsplit=1, flags=re.I)[0]
 
 
 _CHANGE_WORDS = re.compile(r"\b(?:change|update|set|switch|move[ds]?|moving|replace|correct|fix|edit|modify|make|use|new|different)\b", re.I)

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     # growing under load. Measured (`shopagent bench load`, 50 conversations, 90 s): RSS slope +135 MiB/min
     # with glibc's default, +76 MiB/min with 2 arenas, at slightly higher throughput. 0 = glibc's default.
     malloc_arenas: int = Field(default=2, ge=0, description="glibc malloc arenas for `serve` (0 = glibc default).")
+    # glibc's sliding mmap threshold moves big short-lived blocks (tensors) onto the heap, which then
+    # fragments: see `runtime.fix_mmap_threshold` for the measurement.
+    malloc_mmap_threshold_kib: int = Field(
+        default=128, ge=0, description="glibc mmap threshold for `serve`, KiB (0 = glibc's sliding default)."
+    )
     log_json: bool = False
 
     # --- access ----------------------------------------------------------------------------

@@ -18,8 +18,12 @@ from EfficientNet features of rendered pictures to the attribute, cross-validate
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -98,6 +102,40 @@ def model_scores(model: FusionModel, items: Features, histories: Sequence[Histor
         return model(items, membership).logits.numpy()
 
 
+@contextmanager
+def training_pool(workers: int | None = None) -> Iterator[Executor | None]:
+    """Processes that train models side by side for :func:`evaluate_split`; by default as many as
+    the cores hold at the caller's torch thread count. One worker means none: train in this process.
+
+    Each model trains in one process with the caller's thread count, so it comes out exactly as it
+    would have in the caller (same seed, same threads: same weights); only the wall time changes.
+    Processes are spawned, not forked (a forked torch can hang on locks its parent's threads held);
+    starting one costs seconds, so short runs are better off without.
+    """
+    threads = torch.get_num_threads()
+    workers = workers or max(1, (os.cpu_count() or 1) // threads)
+    if workers == 1:
+        yield None
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=torch.set_num_threads, initargs=(threads,)) as pool:
+        yield pool
+
+
+def _trained_scores(
+    config: FusionConfig, train: TrainConfig, items: Features, split: LastOrderSplit, progress: bool
+) -> np.ndarray:
+    """Train one model on ``split`` and score its evaluated shoppers (a pool worker's job)."""
+    return model_scores(train_model(config, train, items, split.train, progress), items, split.context)
+
+
+def _now(job: Callable[..., np.ndarray], *args: Any) -> Future[np.ndarray]:
+    """Run ``job`` in this process, as a finished future (no pool given)."""
+    future: Future[np.ndarray] = Future()
+    future.set_result(job(*args))
+    return future
+
+
 @dataclass
 class Result:
     """Metric name → value, for one dataset (e.g. ``attention/ndcg``, ``attention/value_image``)."""
@@ -113,11 +151,13 @@ def evaluate_split(
     methods: Sequence[str] = METHODS,
     known: Mapping[str, np.ndarray] | None = None,
     progress: bool = False,
+    pool: Executor | None = None,
 ) -> Result:
     """Every method's Recall@10 and NDCG@10 on one dataset, and the value of each modality.
 
     ``known`` adds rankings computed elsewhere, e.g. ``{"planted tastes": …}`` (the generator's own
     pick probabilities: the best ranking any method could hope for), as rows of the same table.
+    With a ``pool`` (:func:`training_pool`) the models train side by side; the numbers are the same.
     """
     result = Result()
     num_items = len(items.text)
@@ -126,14 +166,17 @@ def evaluate_split(
         for name, values in ranking_metrics(scores, split.target).items():
             result.values[f"{method}/{name}"] = float(values.mean())
 
+    submit = pool.submit if pool is not None else _now
+    # Started in reverse: METHODS ends with the slowest models, and a pool finishes sooner starting those.
+    trained = {method: submit(_trained_scores, replace(model_config, kind=method), train, items, split, progress)
+               for method in reversed(methods) if method not in BASELINES}
     for name, scores in (known or {}).items():
         record(name, scores)
     for method in methods:
         if method in BASELINES:
             record(method, baseline_scores(method, split, num_items, train.seed))
         else:
-            model = train_model(replace(model_config, kind=method), train, items, split.train, progress)
-            record(method, model_scores(model, items, split.context))
+            record(method, trained[method].result())
     # Paired differences (same dataset): a modality's value is what the two-modality model loses when
     # trained without it; and how far the model is ahead of the better single modality and popularity.
     ndcg = {m.removesuffix("/ndcg"): v for m, v in result.values.items() if m.endswith("/ndcg")}
@@ -208,7 +251,11 @@ def verdict(summary: Mapping[str, tuple[float, float]], method: str = "attention
 
 
 def probe_accuracy(features: np.ndarray, labels: Sequence[str], folds: int = 5, seed: int = 0) -> tuple[float, float]:
-    """Cross-validated accuracy (mean, std over folds) of a logistic regression on ``features``."""
+    """Cross-validated accuracy (mean, std over folds) of a logistic regression on ``features``.
+
+    Folds fit side by side, one process per core with one BLAS thread each (joblib's default): the
+    same fits as one after another, without BLAS threads fighting over the cores.
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import make_pipeline
@@ -216,7 +263,7 @@ def probe_accuracy(features: np.ndarray, labels: Sequence[str], folds: int = 5, 
 
     probe = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
     splits = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    scores = cross_val_score(probe, features, np.asarray(labels), cv=splits)
+    scores = cross_val_score(probe, features, np.asarray(labels), cv=splits, n_jobs=-1)
     return float(scores.mean()), float(scores.std())
 
 

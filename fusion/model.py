@@ -77,6 +77,7 @@ class Scores:
     logits: torch.Tensor  # (users, items)
     channel: torch.Tensor  # (users, items, channels) cosine per channel
     weights: torch.Tensor  # (users, items, channels) the weight each channel got
+    items: list[torch.Tensor]  # per channel (items, dim): the product embeddings that were scored
 
 
 class Channel(nn.Module):
@@ -207,7 +208,7 @@ class FusionModel(nn.Module):
             else:
                 known = bias_index >= 0
                 logits = logits + torch.where(known, self.bias[bias_index.clamp(min=0)], 0.0)[None]
-        return Scores(logits, channel, weights)
+        return Scores(logits, channel, weights, [e for e, _ in item_emb])
 
     def _weights(
         self,

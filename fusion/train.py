@@ -100,10 +100,10 @@ def train_model(
         membership, target = _leave_one_order_out(
             [shoppers[u] for u in batch], len(items.text), held_out=lambda orders: int(rng.integers(len(orders)))
         )
-        logits = model(items, membership).logits
-        loss = -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
-        if train.align_weight and len(model.channels) == 2:
-            loss = loss + train.align_weight * _alignment_loss(model, items, train.align_temperature)
+        scores = model(items, membership)
+        loss = -(target * F.log_softmax(scores.logits, dim=1)).sum(dim=1).mean()
+        if train.align_weight and len(model.channels) == 2:  # on the embeddings just scored: no second pass
+            loss = loss + train.align_weight * _alignment_loss(*scores.items, train.align_temperature)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -143,8 +143,8 @@ def _leave_one_order_out(
     return torch.from_numpy(membership), torch.from_numpy(target / target.sum(axis=1, keepdims=True))
 
 
-def _alignment_loss(model: FusionModel, items: Features, temperature: float) -> torch.Tensor:
-    (text, _), (image, _) = model.embed(items)
+def _alignment_loss(text: torch.Tensor, image: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Symmetric InfoNCE between each product's text and image embeddings."""
     logits = text @ image.T / temperature
     labels = torch.arange(len(text))
     return (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels)) / 2

@@ -111,6 +111,17 @@ def test_segments(text: str, parts: list[str]) -> None:
         # a condition inside a question belongs to the request after it
         ("what colours does the scarf come in if a grey one is in stock i'd like to swap mine for it otherwise keep it",
          "what colours does the scarf come in? if a grey one is in stock, i'd like to swap mine for it, otherwise keep it."),
+        # "and" / "also" before a question starts a new sentence
+        ("please swap my lamp for the brass one and how long does shipping take",
+         "please swap my lamp for the brass one. and how long does shipping take?"),
+        ("i need the rug order cancelled also what colors do you have for the sofa",
+         "i need the rug order cancelled. also what colors do you have for the sofa?"),
+        # "please" ends the request before "and can you …"
+        ("the kettle order status please and can you refund the toaster",
+         "the kettle order status please. and can you refund the toaster?"),
+        # a bare imperative after a noun starts the next request
+        ("two things exchange the scarf for a green one return the gloves",
+         "two things. exchange the scarf for a green one. return the gloves."),
     ],
 )
 def test_punctuate_restores_sentences_of_unpunctuated_speech(spoken: str, written: str) -> None:

@@ -17,6 +17,7 @@ from shopagent.fusion.evaluate import (
     ranking_metrics,
     recommend_table,
     summarise,
+    training_pool,
 )
 from shopagent.fusion.model import Features, FusionConfig
 from shopagent.fusion.train import TrainConfig
@@ -64,6 +65,23 @@ def test_evaluate_split_reports_every_method_and_modality_values() -> None:
     summary = summarise([result, result])
     assert summary["attention/ndcg"][1] == 0.0
     assert "attention" in recommend_table(summary)
+
+
+def test_models_trained_in_a_pool_score_exactly_as_in_process() -> None:
+    rng = np.random.default_rng(1)
+    items = Features.full(torch.randn(25, 6), torch.randn(25, 10))
+    orders = {f"s{i}": [list(rng.integers(0, 25, 3)) for _ in range(4)] for i in range(16)}
+    config = FusionConfig(text_dim=6, image_dim=10, dim=6, attention_hidden=6)
+    split, train = last_order_split(orders), TrainConfig(steps=25, eval_every=5, seed=3)
+    here = evaluate_split(split, items, train, config, methods=("popularity", "text", "fixed", "attention"))
+    with training_pool(2) as pool:
+        assert pool is not None
+        pooled = evaluate_split(split, items, train, config, methods=("popularity", "text", "fixed", "attention"),
+                                pool=pool)
+    assert list(pooled.values) == list(here.values)  # same methods, in the order asked
+    assert pooled.values == here.values  # bit for bit: the pool changes the wall time only
+    with training_pool(1) as none:
+        assert none is None  # one worker: train in this process, no processes to start
 
 
 def test_probe_separable_features() -> None:

@@ -1,0 +1,82 @@
+"""Spoken and reworded customers: messages with no punctuation, fillers, "i'd like" for "I want",
+several requests run together (end to end on the real τ² store, templates only; phrasings of our own)."""
+
+import json
+
+import pytest
+
+from shopagent.agent import entities
+from shopagent.agent.intents import Intent, IntentClassifier, punctuate, segments
+from shopagent.agent.store.tau2 import export_tau2
+
+from .conftest import Say, audit
+
+FATIMA = "fatima.wilson5906@example.com"  # default address Austin; delivered #W7990410 went to Los Angeles;
+# pending #W1443906 (office chair, grill) goes to Austin
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how many kinds of tents are there",  # the question's own verb, not a new question
+        "which sizes do you have for the raincoat",
+        "i want a refund the blender broke",  # "refund" after an article is a noun
+    ],
+)
+def test_one_spoken_question_stays_one_sentence(text: str) -> None:
+    assert punctuate(text).rstrip("?.") == text
+
+
+def test_fillers_and_answer_words_are_no_request_of_their_own() -> None:
+    assert segments("uh yes please also send my other orders to the new flat") == [
+        "uh yes please send my other orders to the new flat"]
+    assert segments("okay sure then cancel the umbrella order") == ["okay sure cancel the umbrella order"]
+
+
+def test_what_is_wrong_with_the_current_one_is_not_wished_for() -> None:
+    """"too large" describes the coat the shopper has; "large too" asks for it."""
+    coats = [{"item_id": "1", "name": "Rain Coat", "options": {"size": "L", "color": "olive"}},
+             {"item_id": "2", "name": "Rain Coat", "options": {"size": "M", "color": "olive"}}]
+    (said,) = entities.find_options("the rain coat i got is too large i need one size smaller", coats)
+    assert said.values == {"size": "L"} and said.negated
+    (said,) = entities.find_options("i'd take the olive one in large too", coats)[1:]
+    assert said.values == {"size": "L"} and not said.negated
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # the address of an order made the account's default is the account's
+        ("could my home address be the chicago one from my last order", Intent.UPDATE_ADDRESS),
+        # a change request run together with a catalog question is labelled by the request
+        ("i want all the towels in my pending order changed to the grey ones and how many towel colors are there",
+         Intent.MODIFY_ORDER),
+        # replacing something received that came damaged or used is an exchange
+        ("the toaster i got arrived with a crack i want a new one just like it", Intent.EXCHANGE_ITEM),
+    ],
+)
+def test_spoken_requests_are_labelled_by_the_guideline(intents: IntentClassifier, text: str, label: Intent) -> None:
+    assert intents.predict(punctuate(text)).label == label
+
+
+def test_an_account_address_change_is_not_an_order_change_already_done(say: Say, shop) -> None:
+    """Setting the default address here does not move a pending order there: asking for that next is new."""
+    say(f"my email is {FATIMA}")
+    preview = say("please make the los angeles address from my delivered order my default address")
+    assert preview.awaiting == "confirmation" and "Los Angeles" in preview.text
+    say("yes")
+    again = say("uh yes please also send my pending order to that los angeles address")
+    assert "already done" not in again.text
+    assert again.awaiting == "confirmation" and "#W1443906" in again.text
+    say("yes")
+    assert [e.tool for e in audit(shop, "change")] == ["modify_user_address", "modify_pending_order_address"]
+    assert export_tau2(shop.engine)["orders"]["#W1443906"]["address"]["city"] == "Los Angeles"
+
+
+def test_a_spoken_count_question_after_a_change_request_counts_every_option(say: Say, shop) -> None:
+    """The options of the change asked for ("gas", "portable") do not filter the count asked after "also"."""
+    grill = next(p for p in export_tau2(shop.engine)["products"].values() if p["name"] == "Grill")
+    available = sum(v["available"] for v in grill["variants"].values())
+    reply = say("i'd like to switch my pending grill to a gas portable one also how many grill options do you have right now")
+    assert f"{available} Grill options" in reply.text, json.dumps(reply.text)
