@@ -163,17 +163,22 @@ class Dialogue:
                 state.flow = self._item_request(own) or state.flow
         own_words = text
         for intent, clause in understanding.other_requests:
-            if intent in _ASIDES and intent != state.flow and (flow := self._item_request(clause)):
-                intent = flow  # queued below like any other request; its words already ask for a change
+            asked = (_order_change(clause) or self._item_request(clause)) if intent in _ASIDES and intent != state.flow else None
+            if asked:
+                intent = asked  # queued below like any other request; its words already ask for a change
             if intent != state.flow and intent in (*ACCOUNT_FLOWS, "human_agent"):
                 if intent == "order_status" and not _STATUS_ASKED.search(clause):
                     continue  # "it's on one of my orders" mentions an order, it asks nothing about it
-                if intent in _ITEM_FLOWS and not resolve.asks_item_change(clause) and (
-                        intent != "modify_order" or _modification(clause) is None):
+                if not asked and intent in _ITEM_FLOWS and not resolve.asks_item_change(clause) and (
+                        intent != "modify_order" or _order_change(clause) is None and _modification(clause) is None):
                     continue  # "I received two tablets but only need one" describes, the request is elsewhere
                 if _CONDITIONAL.match(clause):
                     continue  # "if that's not available, cancel it": the current request's fallback
-                state.queue.append({"flow": intent, "said": clause})
+                said = clause
+                if intent in ("return_item", "exchange_item") and (lost := _LOST.search(text)) and not _LOST.search(clause):
+                    said = f"{lost.group()}. {clause}"  # what was lost, for the flow to weigh
+                state.queue.extend(_by_kind(clause, f"{state.turns}:{clause[:40]}") if intent == "modify_order"
+                                   else [{"flow": intent, "said": said}])
                 if not text.lstrip().startswith(clause):  # the opening words also carry the main request
                     own_words = own_words.replace(clause, " ")
             elif (intent == "product_question" or intent == "product_search" and clause.rstrip().endswith("?")) and \
@@ -222,14 +227,7 @@ class Dialogue:
         True when that changed anything (the current flow then waits in the queue)."""
         requests = [{"flow": state.flow or "", "said": own_words}]
         if state.flow == "modify_order":
-            parts = segments(own_words)
-            kinds = [(_modification(part) if _ASKS.search(part) else None)
-                     or ("items" if resolve.asks_item_change(part) else None) for part in parts]
-            context = [part for part, kind in zip(parts, kinds) if kind is None]  # "It's on my other order."
-            requests = [{"flow": "modify_order", "said": " ".join([*context, *(p for p, k in zip(parts, kinds) if k == kind)])}
-                        for kind in dict.fromkeys(k for k in kinds if k)] or requests
-            if len(requests) > 1:  # one order meant by all of them: the one found for the first is the others' too
-                requests = [{**request, "with": str(state.turns)} for request in requests]
+            requests = _by_kind(own_words, str(state.turns))
         everything = [*requests, *state.queue]
         ordered = sorted(everything, key=lambda r: _change_kind(r["flow"], r["said"]) not in ("address", "payment"))
         if len(requests) == 1 and ordered == everything:
@@ -605,18 +603,31 @@ class Dialogue:
         return None
 
     def _flow_return_item(self, state: DialogueState, text: str, decision: Decision) -> None:
-        if self._all_excluded(state, text, decision) or (text := self._described_items(state, text, decision)) is None:
+        if self._lost(state, text, decision) or self._all_excluded(state, text, decision) or (text := self._described_items(state, text, decision)) is None:
             return
         self._item_change(state, text, decision, "return_delivered_order_items", swap=False)
 
     def _flow_exchange_item(self, state: DialogueState, text: str, decision: Decision) -> None:
-        if self._all_excluded(state, text, decision):
+        if self._lost(state, text, decision) or self._all_excluded(state, text, decision):
             return
         if "order_id" not in state.slots and self._only_held_in(text, _FLOW_STATUS["modify_order"][0]):
             state.flow, state.slots["modify"] = "modify_order", "items"  # not received yet: a change to the order
             self._flow_modify_order(state, text, decision)
             return
         self._item_change(state, text, decision, "exchange_delivered_order_items", swap=True)
+
+    def _lost(self, state: DialogueState, text: str, decision: Decision) -> bool:
+        """A product the shopper lost cannot be returned or exchanged: both need it sent back (policy), so
+        "I lost my new tablet, can I get a refund?" is refused, and the shopper told why."""
+        owned = {i["name"] for o in self._orders() for i in o["items"]}
+        lost = _LOST.search(text)
+        gone = set(named_products(lost.group(), owned)) if lost else set()
+        if not gone or not set(named_products(text[lost.end():], owned)) <= gone:
+            return False  # "I lost the receipt", or the request is about another product
+        state.finish_flow()
+        decision.say("refused", reason=f"a lost {' or '.join(sorted(gone))} cannot be returned or exchanged, "
+                                       "since both need the item sent back to us")
+        return True
 
     def _names_bought_products(self, text: str) -> bool:
         return bool(named_products(text, {i["name"] for o in self._orders() for i in o["items"]}))
@@ -1070,6 +1081,14 @@ _WISH = re.compile(r"[:\u2013\u2014]|\b(?:to|for|into|instead)\b", re.I)  # "the
 _ASKS = re.compile(r"\b(?:change|modify|switch|update|use|put|pay|charge|ship|send|deliver|fix|correct|set|move)\b"
                    r"|\bshould (?:be|go)\b", re.I)  # "ship it to …", not "my card only has $50 left"
 _ONCE_PER_ORDER = ("return_delivered_order_items", "exchange_delivered_order_items")  # one of them per delivered order
+_LOST = re.compile(r"\b(?:i|we)(?:'ve| have)?(?: just| recently| already)? (?:lost|misplaced)"
+                   r" (?:(?:my|our|the|a|an|this|that|new|brand|whole)\s+){0,3}[\w-]+(?: [\w-]+)?", re.I)  # "I lost my new tablet"
+_MY_ORDER = re.compile(r"\b(?:my|our)\s+(?:[\w-]+\s+){0,2}?order\b|#?\bW\d{7}\b", re.I)  # not "orders": which one is open
+_ORDER_LEAD = re.compile(r"\W*(?:(?:uh|um|so|and|also|now|well|okay|ok)\s+)*(?:for|on|in|about|with) (?:my|our|the|that|this)"
+                         r" (?:[\w'-]+ ){0,2}?order\b", re.I)  # "so for my open order …": which order, no change yet
+_LISTED = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+)(?=(?:my|the|it|its|their|a|an|to)\b)", re.I)  # "…, and my …"
+_DESTINATION_END = re.compile(r"\bto (?:my|our|the|a|an|this|that) (?:[\w'-]+ ){0,3}[\w'-]+\W*$", re.I)  # "… to my new flat"
+_ITEM_WISH = re.compile(r"\b(?:in|to|for|into|instead|with(?:out)?)\b", re.I)  # "the lamp in white", not "the lamp"
 _ACCOUNT_TARGET = re.compile(r"\b(?:default|account|profile)\b", re.I)
 _ORDER_WORD = re.compile(r"\borders?\b", re.I)
 _ORDER_SOURCE = re.compile(r"\b(?:on|from|in|with|one of|any of)\s+(?:\w+\s+){0,3}?orders?\b", re.I)  # where an address is
@@ -1088,6 +1107,45 @@ def _change_kind(flow: str, words: str) -> str | None:
     if flow == "modify_order":
         return _modification(words) or "items"
     return "items" if flow == "exchange_item" else None
+
+
+def _order_change(clause: str) -> str | None:
+    """"For my pending order: the lamp in white, and my office address." names an order of the shopper's
+    and what it should become: a change to that order, whatever a catalog or status label says."""
+    if "?" in clause or _SEARCHING.search(clause) or not _MY_ORDER.search(clause):
+        return None
+    return "modify_order" if _modification(clause) is not None or any(kind for _, kind in _pieces(clause)) else None
+
+
+def _by_kind(words: str, tag: str) -> list[dict[str, str]]:
+    """A change of a pending order mixing kinds ("For my open order: the lamp in white, and my office
+    address.") as one request per kind, the words of no kind ("It's on my other order.") kept with each.
+    Several are tagged as one: the order found for the first is the others' too."""
+    pieces = [piece for part in segments(words) for piece in _pieces(part)]
+    context = [said for said, kind in pieces if kind is None]
+    requests = [{"flow": "modify_order", "said": " ".join([*context, *(said for said, k in pieces if k == kind)])}
+                for kind in dict.fromkeys(k for _, k in pieces if k)]
+    if len(requests) > 1:
+        return [{**request, "with": tag} for request in requests]
+    return requests or [{"flow": "modify_order", "said": words}]
+
+
+def _pieces(part: str) -> list[tuple[str, str | None]]:
+    """A sentence and what it changes; one listing changes of several kinds without verbs ("the lamp in
+    white, and my office address") in pieces, a lead-in naming the order ("For my open order:") apart."""
+    kind = (_modification(part) if _ASKS.search(part) else None) or ("items" if resolve.asks_item_change(part) else None)
+    lead, colon, body = part.partition(":") if _modification(part.partition(":")[0]) is None else ("", "", part)
+    if not colon and (frame := _ORDER_LEAD.match(part)):  # "for my open order the lamp in white and my office address"
+        lead, body = part[: frame.end()], part[frame.end() :]
+    listed = [piece for piece in _LISTED.split(body) if piece.strip()]
+    kinds = [_modification(piece) or ("items" if _ITEM_WISH.search(piece) else None) for piece in listed]
+    # "switch it to my new flat, the address on my helmet order": that address only says where the flat is
+    appositive = any(k == "address" and not _ASKS.search(piece) and _DESTINATION_END.search(before)
+                     for before, piece, k in zip(listed, listed[1:], kinds[1:]))
+    if len(listed) < 2 or None in kinds or len(set(kinds)) < 2 or appositive:  # one change, or the lead names the order
+        return [(part, kind or ("items" if _MY_ORDER.search(lead) and _ITEM_WISH.search(body) else None))]
+    return [*([(lead + colon, None)] if lead.strip() else []), *zip(listed, kinds)]
+
 
 
 def _money_line(back: float) -> str:

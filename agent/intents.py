@@ -121,7 +121,7 @@ def load_examples(path: Path) -> tuple[list[str], list[Intent]]:
     return texts, labels
 
 
-_ACTION_VERB = r"(?:cancel|return|exchange|swap|trade|change|update|modify|switch|move|refund|replace|remove|track|ship)"
+_ACTION_VERB = r"(?:cancel|return|exchange|swap|trade|change|update|modify|switch|move|refund|replace|remove|track|ship|send)"
 # Where a new sentence starts in speech written without punctuation: a question, a failure condition
 # ("if you can't ..."), "(and) please <verb>", "and <verb>", "the lamp: return it", "I want to ...", "my
 # order is ...". Only the words decide, so it works on any recogniser's output.
@@ -140,11 +140,13 @@ _CLAUSE_START = re.compile(
     r"|if (?:you|it|that|this)(?:'s| is)? ?(?:can'?t|cannot|not|isn'?t|doesn'?t|won'?t)\b|if not\b"
     rf"|(?:and )?(?:also )?please {_ACTION_VERB}\b|and (?:also )?(?:then )?{_ACTION_VERB}\b"
     rf"|(?:the|my) (?:(?!(?:the|my|a|an)\b)[\w'-]+ ){{1,3}}(?:please |just )?{_ACTION_VERB} (?:it|them|those|these|that|this)\b"
-    rf"|{_ACTION_VERB} (?:the|my|both|all|one of)\b"  # a bare imperative: "… a red one swap the bag for a black one"
+    rf"|{_ACTION_VERB} (?:the|my|both|all|one of|it|them)\b"  # a bare imperative: "… a red one swap the bag for a black one"
     r"|(?:it|that)(?:'s| is) (?:the|my|on|in|at|from)\b"  # "… to my home address it's the one on my profile"
     r"|i(?: (?:also |just |really )?(?:want|wanna|need|would like)|'d (?:also |really )?like) (?:to|a|an|the|my)\b"
     r"|(?:one of |both of |all of |some of )?(?:my|our) (?:[\w'-]+ )?(?:orders?|packages?|parcels?|deliver(?:y|ies)|items?)"
-    r" (?:is|are|was|were|has|have|hasn'?t|haven'?t|isn'?t|aren'?t|still|never|got|came|arrived|went)\b))",
+    r" (?:is|are|was|were|has|have|hasn'?t|haven'?t|isn'?t|aren'?t|still|never|got|came|arrived|went)\b"
+    r"|(?:for|on) (?:my|our) (?:[\w'-]+ ){0,2}?order (?=(?:the|my|a|an|i|please)\b)"  # "… for my open order the lamp in red"
+    r"|(?:(?<=\bit )|(?<=\bthem ))(?P<next>(?:the|my)\b)))",  # "… return them the rug from …" (verb checked below)
     re.IGNORECASE,
 )
 _OTHERWISE = re.compile(r"\s+(?=(?:otherwise|or else|failing that)\b)", re.IGNORECASE)
@@ -183,6 +185,8 @@ def punctuate(text: str) -> str:
             continue  # "please and can you …": that please ended a request
         if before[-1].lower() in _RELATIVE_HEADS and re.match(r"i\b", m.group("cue"), re.IGNORECASE):
             continue  # "the one I want to return"
+        if m.group("next") and not (len(before) > 1 and re.fullmatch(_ACTION_VERB, before[-2], re.IGNORECASE)):
+            continue  # "is it the blue one": only a change done to it ends a request
         cue_end = m.end("cue")
         clause = text[start:cut]
         inner = re.search(r"\s(?=if\s)", clause.strip(), re.IGNORECASE)

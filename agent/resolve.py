@@ -1079,7 +1079,9 @@ _DEFAULT_ADDRESS = re.compile(
 
 _ORDER_TARGET = re.compile(r"\baddress(?:es)? (?:of|on|for) (?:\w+ ){0,3}orders?\b|\borders?'?s? (?:shipping |delivery )?address"
                            rf"|\b(?:every|all|each|both)(?: of)?(?: my| the)? (?:\w+ )?orders?\b|\borders?\b(?: \w+){{0,2}}? {_SENT}\b"
-                           r"|\bfor (?:my|the|this|that) (?:\w+ ){0,2}orders?\b", re.I)
+                           r"|\bfor (?:my|the|this|that) (?:\w+ ){0,2}orders?\b"
+                           # "change it and my profile address": besides the account, only an order has an address
+                           r"|\b(?:it|them)(?= and (?:also )?(?:my|the) (?:\w+ )?(?:default|home|profile|account)\b)", re.I)
 
 
 _WANT_TO = re.compile(r"\b(like|love|want|need|wish|have|trying|able|hoping|wanted)\s+to\b", re.I)  # not the new address's "to"

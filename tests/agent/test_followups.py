@@ -207,3 +207,51 @@ def test_a_swaps_price_condition_is_about_the_new_item(say: Say, shop) -> None:
     # the cheapest available bookshelf costs $451.01 (the one owned $455.34): told, and nothing is offered or done
     assert "$451.01" in reply.text and reply.awaiting == "none"
     assert _changes(shop) == []
+
+
+def test_an_order_named_with_what_it_should_become_is_a_change_not_a_search(say: Say, shop) -> None:
+    say(FATIMA)
+    # no verb for the order's changes: "my open order" and what its item and address should become
+    # (the classifier takes the second sentence for a status question)
+    reply = say("I want to return the bookshelf from my Los Angeles order. "
+                "For my pending order: the grill in electric, and my Los Angeles address.")
+    assert reply.awaiting == "confirmation" and "#W1443906" in reply.text and "Los Angeles" in reply.text
+    for answer in ("yes", "PayPal", "yes", "the original payment method", "yes"):
+        say(answer)
+    assert sorted(_changes(shop)) == ["modify_pending_order_address", "modify_pending_order_items",
+                                      "return_delivered_order_items"]
+    assert _changes(shop)[0] == "modify_pending_order_address"  # before the item change that locks the order
+    placed = order(shop, "#W1443906")
+    assert placed["address"]["city"] == "Los Angeles"
+    assert "4404981319" in [i["item_id"] for i in placed["items"]]  # electric, large, rotisserie
+
+
+def test_which_clauses_name_an_order_and_what_it_should_become() -> None:
+    from shopagent.agent.dialogue import _order_change
+
+    assert _order_change("On my pending order: the rug in beige, and my office address.") == "modify_order"
+    assert _order_change("For my last order, the card ending 4412 instead.") == "modify_order"
+    assert _order_change("Where is my order with the rug?") is None
+    assert _order_change("The rug from my order was lovely.") is None
+    assert _order_change("Show me rugs like the one in my order in beige") is None
+
+
+def test_a_spoken_order_change_of_two_kinds_is_two_requests_about_that_order() -> None:
+    from shopagent.agent.dialogue import _by_kind
+
+    said = [r["said"] for r in _by_kind("so on my open order the rug in beige and my office address", "t")]
+    assert len(said) == 2 and all("on my open order" in s for s in said)
+    assert "beige" in said[0] and "office address" in said[1] and "beige" not in said[1]
+    assert len(_by_kind("move the address for my open order to my office", "t")) == 1
+    # the address named after a destination only says where that destination is
+    assert len(_by_kind("please send my order to my new flat, the address on my lamp order", "t")) == 1
+    assert len(_by_kind("the lamp in my order should be white and it should go to my office address", "t")) == 2
+
+
+def test_a_lost_product_cannot_be_returned_but_a_lost_receipt_changes_nothing(say: Say, shop) -> None:
+    say(FATIMA)
+    refused = say("ugh i misplaced my headphones somewhere is there any way to get my money back for them")
+    assert "lost Headphones cannot be returned" in refused.text and refused.awaiting == "none"
+    assert not _changes(shop)
+    asked = say("I lost the receipt, but I'd like to return the kettle from my Los Angeles order.")
+    assert asked.awaiting == "payment_method"

@@ -80,3 +80,28 @@ def test_a_spoken_count_question_after_a_change_request_counts_every_option(say:
     available = sum(v["available"] for v in grill["variants"].values())
     reply = say("i'd like to switch my pending grill to a gas portable one also how many grill options do you have right now")
     assert f"{available} Grill options" in reply.text, json.dumps(reply.text)
+
+
+def test_an_imperative_on_it_starts_a_sentence_unless_it_continues_one() -> None:
+    assert punctuate("the rug came with a stain replace it please") == "the rug came with a stain. replace it please."
+    assert punctuate("my parcel has the wrong flat number update it and my account address") == (
+        "my parcel has the wrong flat number. update it and my account address.")
+    for text in ("i'd like to swap it for a bigger one", "could you cancel it for me"):
+        assert "." not in punctuate(text)
+    # a new request right after one done to "them", and one about "my … order" after a description
+    assert punctuate("please exchange them the kettle from my march order for my open order the rug in grey and my office"
+                     " address") == ("please exchange them. the kettle from my march order. for my open order the rug in"
+                                     " grey and my office address.")
+    assert punctuate("is it the grey one") == "is it the grey one?"
+    assert punctuate("could you make my rug the grey one and send the order to my office") == (
+        "could you make my rug the grey one? and send the order to my office.")
+    assert "." not in punctuate("i'd like to send back the rug")
+    assert "." not in punctuate("move the address for my open order to my office")
+
+
+def test_it_and_the_profile_address_are_an_orders_address_and_the_accounts() -> None:
+    from shopagent.agent import resolve
+
+    said = "My parcel still has my old flat. Update it and my profile address to 9 Birch Lane, Reno, NV 89501."
+    assert resolve.means_both_addresses(said) and not resolve.means_account_address(said)
+    assert resolve.means_account_address("update my profile address to 9 Birch Lane, Reno, NV 89501")
