@@ -161,6 +161,8 @@ class Dialogue:
                 for _, clause in understanding.other_requests:
                     own = own.replace(clause, " ")
                 state.flow = self._item_request(own) or state.flow
+        elif state.awaiting == "reason" and (reason := resolve.cancel_reason(text)):
+            state.slots["reason"] = reason  # "the lamp, I no longer need it": the answer, though it names an item
         own_words = text
         for intent, clause in understanding.other_requests:
             asked = (_order_change(clause) or self._item_request(clause)) if intent in _ASIDES and intent != state.flow else None
@@ -328,7 +330,7 @@ class Dialogue:
                 self._acknowledge(memo, decision)  # queued before an earlier request already did it
                 continue
             state.flow, state.slots = request["flow"], {"said": [request["said"]]}
-            state.slots.update({k: request[k] for k in ("order_id", "with") if k in request})
+            state.slots.update({k: request[k] for k in ("order_id", "with", "alone") if k in request})
             self._run(state, decision)
         decision.awaiting = state.awaiting
         return decision
@@ -645,9 +647,9 @@ class Dialogue:
             state.flow = "update_address"  # "change my default address to the one that order went to"
             self._flow_update_address(state, text, decision)
             return
-        if "order_id" not in state.slots and resolve.means_both_addresses(text) and all(
-                r["flow"] != "update_address" for r in state.queue):
-            state.queue.append({"flow": "update_address", "said": text})  # "… my orders and my default address to …"
+        if "order_id" not in state.slots and resolve.means_both_addresses(text) and not state.slots.get("alone") and all(
+                r["flow"] != "update_address" for r in state.queue):  # "… my orders and my default address to …"
+            state.queue.append({"flow": "update_address", "said": text, "alone": True})  # alone: it queues no order back
         order = self._resolve_order(state, text, decision, statuses=_FLOW_STATUS["modify_order"][0])
         if order is None:
             return
@@ -831,6 +833,10 @@ class Dialogue:
         if decision.plans and not resolve.asks_address_change(text):
             state.finish_flow()  # "my NYC address from my other order" beside another request: its answer, said again
             return
+        if resolve.means_both_addresses(text) and not state.slots.get("alone"):  # "change it and my profile address to …"
+            # the order's part, queued alone when split off, needs the whole sentence for its new address
+            state.queue = [r for r in state.queue if r["flow"] != "modify_order" or "order_id" in r or r["said"] not in text]
+            state.queue.insert(0, {"flow": "modify_order", "said": text, "alone": True})
         self._queue_order_address(state, text)
         self._address_change(state, text, decision, "modify_user_address", {"user_id": self.session.user_id})
 
@@ -842,7 +848,7 @@ class Dialogue:
         if order_words is not None and all(request["said"] != order_words for request in state.queue):
             state.queue.insert(0, {"flow": "modify_order", "said": order_words})
         asked = [r for r in state.queue if r["flow"] == "modify_order" and "order_id" not in r
-                 and resolve.means_order_address(r["said"])]
+                 and (r.get("alone") or resolve.means_order_address(r["said"]))]
         if not asked:
             return
         orders = self._orders()
@@ -1145,7 +1151,6 @@ def _pieces(part: str) -> list[tuple[str, str | None]]:
     if len(listed) < 2 or None in kinds or len(set(kinds)) < 2 or appositive:  # one change, or the lead names the order
         return [(part, kind or ("items" if _MY_ORDER.search(lead) and _ITEM_WISH.search(body) else None))]
     return [*([(lead + colon, None)] if lead.strip() else []), *zip(listed, kinds)]
-
 
 
 def _money_line(back: float) -> str:

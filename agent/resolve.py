@@ -34,7 +34,10 @@ _NO = re.compile(
 # it?") is no yes to that preview.
 _YES_BUT = re.compile(r"\b(?:but|instead|rather|except|though)\b|\?", re.I)
 _EXCEPT = re.compile(
-    r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|(?:but )?(?:i'?m |i am |i'?ll )?keep(?:ing)?)\b", re.I)
+    r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|(?:but )?(?:i'?m |i am |i'?ll )?keep(?:ing)?)\b"
+    # "return everything possible, not the boots": a bare "not" right after what "everything" covers
+    r"|(?:(?<=everything )|(?<=everything, )|(?<=possible )|(?<=possible, )|(?<=orders )|(?<=orders, ))not\b(?= (?:the|my|those|these)\b)",
+    re.I)
 _LATEST = re.compile(r"\b(?:latest|most recent|more recent|last|newest|newer|recent one|later one)\b", re.I)
 _EARLIEST = re.compile(r"\b(?:earliest|oldest|older|earlier one|earlier order|first one|first order)\b", re.I)
 _OTHER_CARD = re.compile(r"\b(?:other|another|different|second)\s+(?:credit\s+|debit\s+)?card\b", re.I)
@@ -237,10 +240,12 @@ def price_condition(text: str) -> PriceCondition | None:
 
 
 _WHOLE = r"(?:the |my |this |that )?(?:whole|entire|full|complete)(?: order| thing)?\b"
-_WHOLE_NOT = re.compile(rf"\b(?:never|not|don'?t|do not|no need to|without)\b(?:\s+\w+){{0,3}}?\s+cancel\w*\s+{_WHOLE}"
+_WHOLE_NOT = re.compile(rf"\b(?:never|not|don'?t|do not|no need to|without)\b(?:\s+\w+){{0,3}}?\s+cancel\w*\s+(?:{_WHOLE}|(?:the|my|this|that) order\b)"
                         r"|\bnot the (?:whole|entire) order\b|\bkeep the (?:rest of the )?order\b", re.I)
-_WHOLE_YES = re.compile(rf"\bcancel\w*\s+{_WHOLE}", re.I)
-_ONLY = re.compile(r"\b(?:just|only|except|but not|other than|apart from|excluding|keep(?:ing)?)\b", re.I)
+# "remove it, or cancel the order if that's the only way": the order offered as the fallback is the whole one
+_WHOLE_YES = re.compile(rf"\bcancel\w*\s+{_WHOLE}|\bor\s+(?:else\s+)?cancel\w*\s+(?:the|my|this|that)\s+order\b"
+                        r"|\bcancel\w*\s+(?:the|my|this|that)\s+order\s+if\b(?=[^.;?!]*\b(?:only|have to|must|need|necessary)\b)", re.I)
+_ONLY = re.compile(r"\b(?:just|only(?!\s+(?:way|option|choice)\b)|except|but not|other than|apart from|excluding|keep(?:ing)?)\b", re.I)
 
 
 def whole_order_cancel(text: str) -> bool | None:
@@ -1080,8 +1085,10 @@ _DEFAULT_ADDRESS = re.compile(
 _ORDER_TARGET = re.compile(r"\baddress(?:es)? (?:of|on|for) (?:\w+ ){0,3}orders?\b|\borders?'?s? (?:shipping |delivery )?address"
                            rf"|\b(?:every|all|each|both)(?: of)?(?: my| the)? (?:\w+ )?orders?\b|\borders?\b(?: \w+){{0,2}}? {_SENT}\b"
                            r"|\bfor (?:my|the|this|that) (?:\w+ ){0,2}orders?\b"
+                           # "redirect my Seattle order to …": a verb that moves a parcel, with an order as its object
+                           r"|\b(?:re-?direct|re-?route|send|ship|deliver|forward)\w* (?:my|the|this|that) (?:\w+ ){0,3}orders?\b"
                            # "change it and my profile address": besides the account, only an order has an address
-                           r"|\b(?:it|them)(?= and (?:also )?(?:my|the) (?:\w+ )?(?:default|home|profile|account)\b)", re.I)
+                           r"|\b(?:it|them|(?:my|the|this|that) (?:\w+ ){0,2}orders?)(?= and (?:also )?(?:my|the) (?:\w+ )?(?:default|home|profile|account)\b)", re.I)
 
 
 _WANT_TO = re.compile(r"\b(like|love|want|need|wish|have|trying|able|hoping|wanted)\s+to\b", re.I)  # not the new address's "to"

@@ -105,3 +105,38 @@ def test_it_and_the_profile_address_are_an_orders_address_and_the_accounts() -> 
     said = "My parcel still has my old flat. Update it and my profile address to 9 Birch Lane, Reno, NV 89501."
     assert resolve.means_both_addresses(said) and not resolve.means_account_address(said)
     assert resolve.means_account_address("update my profile address to 9 Birch Lane, Reno, NV 89501")
+
+
+def test_reworded_fallbacks_and_exclusions_keep_their_meaning() -> None:
+    from shopagent.agent import resolve
+
+    # the order offered as the fallback is the whole order, and "the only way" asks for nothing "only"
+    assert resolve.whole_order_cancel("drop the candle from my open order or cancel the order if that's the only way")
+    assert resolve.whole_order_cancel("take the candle out but don't cancel the order") is False
+    # a bare "not" after "everything" leaves the thing out
+    assert resolve.without_exclusion("uh refund everything possible not the kettle") == "uh refund everything possible "
+    assert resolve.without_exclusion("the rug is not the right size") == "the rug is not the right size"
+    # a verb that moves a parcel, with an order as its object, is about the order's address
+    assert resolve.means_order_address("can you reroute my denver order to my default address")
+
+
+def test_the_cancel_reason_is_taken_from_an_answer_that_names_the_item(say: Say, shop) -> None:
+    """Asked why, the shopper names the thing again ("the grill i no longer need it"): the answer, not a new request."""
+    say(f"my email is {FATIMA}")
+    asked = say("cancel my pending order please")
+    assert asked.awaiting == "reason"
+    preview = say("um the grill and the chair i no longer need them")
+    assert preview.awaiting == "confirmation" and "no longer needed" in preview.text, preview.text
+
+
+def test_it_and_the_profile_address_both_change_when_spoken(say: Say, shop) -> None:
+    """"…has my old address change it and my profile address to …": the account's and that order's, each once."""
+    say(f"my email is {FATIMA}")
+    first = say("my pending order has my old austin address change it and my profile address to the los angeles one"
+                " from my delivered order")
+    assert first.awaiting == "confirmation" and "Los Angeles" in first.text
+    second = say("yes")
+    assert second.awaiting == "confirmation" and "#W1443906" in second.text, second.text
+    say("yes")
+    assert sorted(e.tool for e in audit(shop, "change")) == ["modify_pending_order_address", "modify_user_address"]
+    assert export_tau2(shop.engine)["orders"]["#W1443906"]["address"]["city"] == "Los Angeles"
