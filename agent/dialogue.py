@@ -147,7 +147,7 @@ class Dialogue:
             state.finish_flow()
         if state.money_back and _TOTAL_ASKED.search(text) and not understanding.other_requests:
             back = sum(state.money_back)  # "how much do I get back in total?" over the changes made here
-            decision.say("money_total", total=f"${abs(back):,.2f}", way="back to you" if back >= 0 else "to pay")
+            decision.say("money_total", money=_money_line(back))
             return self._continue(state, decision)
         fresh = state.flow is None or self._switches(state, understanding)
         if fresh:
@@ -1154,6 +1154,7 @@ def _pieces(part: str) -> list[tuple[str, str | None]]:
 
 
 def _money_line(back: float) -> str:
+    """What a change or changes come to for the shopper: "$12.50 back to you" or "$3.00 to pay"."""
     return f"${abs(back):,.2f} " + ("back to you" if back >= 0 else "to pay")
 
 
