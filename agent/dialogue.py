@@ -18,7 +18,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from shopagent.agent import answers, resolve
+from shopagent.agent import addresses, answers, resolve, variant_choice
 from shopagent.agent.availability import SearchUnavailable
 from shopagent.agent.entities import Entities, PaymentMention, find_emails, named_products
 from shopagent.agent.intents import segments
@@ -268,7 +268,7 @@ class Dialogue:
         named_orders = set(resolve.orders_named(clause))
         address = None
         if _ADDRESS_SAID.search(clause):
-            address = resolve.parse_address(clause) or resolve.address_mentioned(clause, self._known_addresses())
+            address = addresses.parse_address(clause) or addresses.address_mentioned(clause, self._known_addresses())
         account = _ACCOUNT_TARGET.search(clause) is not None  # "my default address too": not an order's
         # "change my pending orders to it" is not the account's change; "the address on one of my orders" only says where
         orders = bool(named_orders) or len(_ORDER_WORD.findall(clause)) > len(_ORDER_SOURCE.findall(clause))
@@ -282,7 +282,7 @@ class Dialogue:
         for memo in reversed(state.done):
             if named_orders and memo["order_id"] not in named_orders:
                 continue
-            if memo["address"] is not None and address is not None and resolve.same_address(address, memo["address"]):
+            if memo["address"] is not None and address is not None and addresses.same_address(address, memo["address"]):
                 if not (orders if memo["order_id"] is None else account):  # the same target: account or order
                     return memo
             if memo["items"] and products and products <= set(memo["items"]) and _TOOL_ACTION[memo["tool"]] in actions:
@@ -306,7 +306,7 @@ class Dialogue:
         for item in items:
             if item["name"] in named:
                 variants = self.session.get_product_details(item["product_id"])["variants"].values()
-                if resolve.choose_variant(clause, item, variants) is not None:
+                if variant_choice.choose_variant(clause, item, variants) is not None:
                     return "exchange_item"  # delivered: an exchange; pending: it becomes a change to the order
         return None
 
@@ -643,11 +643,11 @@ class Dialogue:
         return bool(holders) and holders <= set(statuses)
 
     def _flow_modify_order(self, state: DialogueState, text: str, decision: Decision) -> None:
-        if "order_id" not in state.slots and resolve.means_account_address(text):
+        if "order_id" not in state.slots and addresses.means_account_address(text):
             state.flow = "update_address"  # "change my default address to the one that order went to"
             self._flow_update_address(state, text, decision)
             return
-        if "order_id" not in state.slots and resolve.means_both_addresses(text) and not state.slots.get("alone") and all(
+        if "order_id" not in state.slots and addresses.means_both_addresses(text) and not state.slots.get("alone") and all(
                 r["flow"] != "update_address" for r in state.queue):  # "… my orders and my default address to …"
             state.queue.append({"flow": "update_address", "said": text, "alone": True})  # alone: it queues no order back
         order = self._resolve_order(state, text, decision, statuses=_FLOW_STATUS["modify_order"][0])
@@ -658,7 +658,7 @@ class Dialogue:
             state.flow = "exchange_item"  # "change the lamp in order #W…", already received: only an exchange can
             self._item_change(state, text, decision, "exchange_delivered_order_items", swap=True)
             return
-        if what == "address" or resolve.parse_address(text):
+        if what == "address" or addresses.parse_address(text):
             state.slots["modify"] = "address"
             self._address_change(state, text, decision, "modify_pending_order_address", {"order_id": order["order_id"]})
         elif what == "payment":
@@ -704,23 +704,23 @@ class Dialogue:
             for n, item_id in enumerate(list(state.slots["item_ids"])):
                 item = items[item_id]
                 product = self.session.get_product_details(item["product_id"])
-                wanted = resolve.words_about(text, item["name"], {i["name"]: None for _, i in owned})
+                wanted = variant_choice.words_about(text, item["name"], {i["name"]: None for _, i in owned})
                 if (units := state.slots["item_ids"].count(item_id)) > 1:  # "two kettles: one for …, the other for …"
-                    wishes = resolve.unit_wishes(wanted, units)
+                    wishes = variant_choice.unit_wishes(wanted, units)
                     wanted = wishes[state.slots["item_ids"][:n].count(item_id)] if wishes else wanted
-                if like := resolve.copied_options(wanted, item, owned):  # "the same type as the one I received"
-                    variant = resolve.variant_with(like, item, product["variants"].values())
+                if like := variant_choice.copied_options(wanted, item, owned):  # "the same type as the one I received"
+                    variant = variant_choice.variant_with(like, item, product["variants"].values())
                 else:  # asked once already: the best fit, even if it changes an option never mentioned
-                    variant = resolve.choose_variant(wanted, item, product["variants"].values(), strict=state.awaiting != "items")
-                    if variant is not None and (rivals := resolve.alternatives(wanted, item, product["variants"].values())):
+                    variant = variant_choice.choose_variant(wanted, item, product["variants"].values(), strict=state.awaiting != "items")
+                    if variant is not None and (rivals := variant_choice.alternatives(wanted, item, product["variants"].values())):
                         decision.say("variant_choices", item=item["name"], chosen=_item_label(variant), options="; ".join(
                             ", ".join(str(x) for x in v["options"].values()) + f" at ${v['price']:.2f}" for v in rivals[:6]))
-                if variant is None and len(state.slots["item_ids"]) > 1 and resolve.price_preference(text):
+                if variant is None and len(state.slots["item_ids"]) > 1 and variant_choice.price_preference(text):
                     state.slots["item_ids"].remove(item_id)  # "all to the cheapest": this one already is
                     continue
                 if variant is None:
-                    missing = resolve.missing_wishes(wanted, item, product["variants"].values())
-                    if resolve.leaves_alone(text, item["name"], [i["name"] for i in order["items"]]):
+                    missing = variant_choice.missing_wishes(wanted, item, product["variants"].values())
+                    if variant_choice.leaves_alone(text, item["name"], [i["name"] for i in order["items"]]):
                         state.slots["item_ids"].remove(item_id)  # "if that exact one doesn't exist, leave it alone"
                         decision.say("variant_kept", item=item["name"], wanted=", ".join(missing) or "what you asked for")
                         continue
@@ -826,14 +826,14 @@ class Dialogue:
 
     def _flow_update_address(self, state: DialogueState, text: str, decision: Decision) -> None:
         assert self.session.user_id is not None
-        if resolve.means_order_address(text):
+        if addresses.means_order_address(text):
             state.flow, state.slots["modify"] = "modify_order", "address"
             self._flow_modify_order(state, text, decision)
             return
-        if decision.plans and not resolve.asks_address_change(text):
+        if decision.plans and not addresses.asks_address_change(text):
             state.finish_flow()  # "my NYC address from my other order" beside another request: its answer, said again
             return
-        if resolve.means_both_addresses(text) and not state.slots.get("alone"):  # "change it and my profile address to …"
+        if addresses.means_both_addresses(text) and not state.slots.get("alone"):  # "change it and my profile address to …"
             # the order's part, queued alone when split off, needs the whole sentence for its new address
             state.queue = [r for r in state.queue if r["flow"] != "modify_order" or "order_id" in r or r["said"] not in text]
             state.queue.insert(0, {"flow": "modify_order", "said": text, "alone": True})
@@ -844,11 +844,11 @@ class Dialogue:
         """An order's address asked to change along with the account's ("my order still goes to my old
         flat, switch it to … . And update my default address"): queued next, with its order told now,
         while "my old address" still means the account's."""
-        order_words = resolve.order_address_request(text)
+        order_words = addresses.order_address_request(text)
         if order_words is not None and all(request["said"] != order_words for request in state.queue):
             state.queue.insert(0, {"flow": "modify_order", "said": order_words})
         asked = [r for r in state.queue if r["flow"] == "modify_order" and "order_id" not in r
-                 and (r.get("alone") or resolve.means_order_address(r["said"]))]
+                 and (r.get("alone") or addresses.means_order_address(r["said"]))]
         if not asked:
             return
         orders = self._orders()
@@ -866,26 +866,26 @@ class Dialogue:
         user = self._user()
         current = self.session.get_order_details(target["order_id"])["address"] if "order_id" in target else user["address"]
         said = state.slots.get("said") or [text]
-        address = resolve.parse_address(said[-1]) or resolve.parse_address(text)
+        address = addresses.parse_address(said[-1]) or addresses.parse_address(text)
         if address is None:
             known = [(label, a) for label, a in self._known_addresses()  # an order is never its own new address
                      if label.split(" ", 1)[0] != target.get("order_id")]
             # said again once done ("my NYC address from my other order"): it is the current one, nothing to ask
             found = next((a for exclude in (current, None) for words in dict.fromkeys((said[-1], text))
-                          if (a := resolve.address_mentioned(words, known, exclude))), None)
+                          if (a := addresses.address_mentioned(words, known, exclude))), None)
             address = {k: str(found.get(k, "")) for k in ("address1", "address2", "city", "state", "zip", "country")} if found else None
         if address is None:
             state.awaiting = "address"
             decision.say("ask_address")
             return
-        if resolve.same_address(address, current):  # e.g. said again once done: nothing to change
+        if addresses.same_address(address, current):  # e.g. said again once done: nothing to change
             state.finish_flow()
             decision.say("address_already", address=_address_line(current))
             return
         self._preview(state, decision, tool, {**target, **address})
 
     def _known_addresses(self) -> list[tuple[str, dict[str, Any]]]:
-        """The shopper's own addresses as :func:`resolve.address_mentioned` takes them."""
+        """The shopper's own addresses as :func:`addresses.address_mentioned` takes them."""
         user = self._user()
         return [("default", user["address"])] + [
             (" | ".join([o["order_id"], *(i["name"] for i in o["items"])]), o.get("address") or {})

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from shopagent.retrieval.search import SearchFilters
 
 Variant = Mapping[str, Any]  # {"item_id": str, "name": product name, "options": {key: value}}
+Record = Mapping[str, Any]  # a τ²-shaped store record: an order, an order line, a payment method, an address
 
 
 # --- spoken numbers ---------------------------------------------------------------------------
@@ -627,6 +628,21 @@ def name_core(name: str) -> tuple[str, ...]:
 def _head(core: Sequence[str]) -> str | None:
     """The head noun of a name: its last content word ("keyboard" in "mechanical keyboard")."""
     return next((w for w in reversed(core) if w.isalpha() and len(w) > 2 and w not in _FUNCTION_WORDS), None)
+
+
+# "If that fails" / "otherwise": the words after it are the shopper's fallback, another change or leaving the
+# item alone. One cue for every reader (``resolve.fallback_request``, ``variant_choice.leaves_alone``).
+_NEG = r"(?:not|no longer|cannot|\w+n['’]t|(?:do|does|did|is|are|was|were|ca|could|would|wo|should|has|have|had)nt)"
+_CAN = (r"(?:available|possible|allowed|permitted|work\w*|exist\w*|in stock|find\w*|found|ha(?:ve|s)(?: it| one)?"
+        r"|do(?: it| that| this)?|be (?:done|found|used|swapped|exchanged|changed|modified)|go(?:es)? through)")
+FALLBACK = re.compile(
+    r"\b(?:(?P<cue>if(?:\s+[\w'’-]+){0,4}?\s+(?:" + _NEG + r"(?:\s+\w+){0,2}?\s+" + _CAN
+    + r"|unavailable|impossible|out of stock|sold out)|if (?:you|we|it|that|this|they) (?:can'?t|cannot|couldn'?t|won'?t|doesn'?t)"
+    r"|if there(?:'s| is| are) no)\b"
+    # up to the fallback's own verb, which spoken text marks with no comma: "if it can't be swapped return it"
+    r"[^,.;]*?(?=[,.;]|$|\s+(?:then\s+)?(?:please\s+)?(?:just\s+)?(?:cancel|return|remove|send|refund|keep|leave|skip"
+    r"|forget|never ?mind|don'?t)\b)"
+    r"|if not|otherwise|or else|failing that)\b[,:]?", re.I)
 
 
 # --- search filters --------------------------------------------------------------------------

@@ -4,19 +4,20 @@ Pure functions over τ²-shaped records (orders, products, payment methods as di
 can ask "which of *these* items did they mean?" without the store or a model. Reading the words
 (product names, options, payment methods, "all items") is :mod:`entities`' job; this module applies
 what was read to the shopper's own orders. Each function returns what it could resolve and leaves
-the asking to the dialogue.
+the asking to the dialogue. Choosing a variant lives in :mod:`variant_choice`, reading addresses in
+:mod:`addresses`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from shopagent.agent import entities
+from shopagent.agent import addresses, entities, variant_choice
+from shopagent.agent.entities import Record
 
-Record = Mapping[str, Any]
 _T = TypeVar("_T")
 
 _FILLER = (r"^\s*(?:(?:um+|uh+|so|well|oh|hmm+|okay|ok|right|alright|and|actually|then|please|i think|i guess)\b"
@@ -101,7 +102,7 @@ def _fits(text: str, same: list[Record]) -> list[Record]:
     if best > ranked[-1].score:  # options tell them apart: keep only the best fits
         keep = {m.item_id for m in ranked if m.score == best}
         return [item for item in same if item["item_id"] in keep]
-    if (said := _PRICED_OWN.search(text)) and (direction := price_preference(said.group())):
+    if (said := _PRICED_OWN.search(text)) and (direction := variant_choice.price_preference(said.group())):
         top = max(direction * float(item.get("price", 0)) for item in same)
         return [item for item in same if direction * float(item.get("price", 0)) == top]
     return same
@@ -165,19 +166,6 @@ def _several(lowered: str, name: str) -> bool:
     return re.search(rf"\b{head}(?:s|es)\b|\b(?:both|2|all|each|pair)\b", spoken) is not None
 
 
-# "If that fails" / "otherwise": the words after it are the shopper's fallback, another change or leaving the
-# item alone. One cue for both readers (:func:`fallback_request`, :func:`leaves_alone`).
-_NEG = r"(?:not|no longer|cannot|\w+n['’]t|(?:do|does|did|is|are|was|were|ca|could|would|wo|should|has|have|had)nt)"
-_CAN = (r"(?:available|possible|allowed|permitted|work\w*|exist\w*|in stock|find\w*|found|ha(?:ve|s)(?: it| one)?"
-        r"|do(?: it| that| this)?|be (?:done|found|used|swapped|exchanged|changed|modified)|go(?:es)? through)")
-_FALLBACK = re.compile(
-    r"\b(?:(?P<cue>if(?:\s+[\w'’-]+){0,4}?\s+(?:" + _NEG + r"(?:\s+\w+){0,2}?\s+" + _CAN
-    + r"|unavailable|impossible|out of stock|sold out)|if (?:you|we|it|that|this|they) (?:can'?t|cannot|couldn'?t|won'?t|doesn'?t)"
-    r"|if there(?:'s| is| are) no)\b"
-    # up to the fallback's own verb, which spoken text marks with no comma: "if it can't be swapped return it"
-    r"[^,.;]*?(?=[,.;]|$|\s+(?:then\s+)?(?:please\s+)?(?:just\s+)?(?:cancel|return|remove|send|refund|keep|leave|skip"
-    r"|forget|never ?mind|don'?t)\b)"
-    r"|if not|otherwise|or else|failing that)\b[,:]?", re.I)
 # flow: (its verbs, the order statuses it can act on; None: any)
 _FALLBACK_FLOWS: dict[str, tuple[str, tuple[str, ...] | None]] = {"cancel_order": (r"cancel|remove", ("pending",)), "return_item": (r"return|send (?:\w+ ){0,2}back", ("delivered",)),
                    "human_agent": (r"human|person|representative|manager|supervisor|(?:real|live) agent", None)}
@@ -186,7 +174,7 @@ _FALLBACK_FLOWS: dict[str, tuple[str, tuple[str, ...] | None]] = {"cancel_order"
 def fallback_request(text: str, status: str) -> tuple[str, str] | None:
     """What to do instead when the asked change is impossible ("if that's not available, cancel the
     order", "if you can't, get me a human"): the first fallback this order's status allows, as (flow, its words)."""
-    marks = list(_FALLBACK.finditer(text))
+    marks = list(entities.FALLBACK.finditer(text))
     for mark, after in zip(marks, [*marks[1:], None]):
         clause = text[mark.end() : after.start() if after else len(text)]
         for flow, (verbs, statuses) in _FALLBACK_FLOWS.items():
@@ -370,7 +358,7 @@ _ALONG_WITH = re.compile(
 def _acted_on(text: str, items: list[Record]) -> str:
     """The words naming the items to act on: without those naming another item only to tell the order,
     unless nothing else is named."""
-    rest = _ALONG_WITH.sub(" ", _SAME_AS.sub(" ", text))
+    rest = _ALONG_WITH.sub(" ", variant_choice.SAME_AS.sub(" ", text))
     return rest if rest != text and (_named(rest, items) or entities.find_catalog_ids(rest)) else text
 
 
@@ -400,9 +388,9 @@ def _placed(text: str, name: str) -> str | None:
     for at in (m for m in re.finditer(r"[a-z]+", text.lower()) if m.group().rstrip("s") in words or m.group() in words):
         after = re.match(r"(?:\s+(?!(?:and|but|or|to|for|then)\b)[\w']+){1,6}", text[at.end():], re.I)
         window = after.group() if after else ""
-        if _ON_ORDER.search(window):
+        if variant_choice.ON_ORDER.search(window):
             found.add("pending")
-        elif _RECEIVED.search(window):
+        elif variant_choice.RECEIVED.search(window):
             found.add("delivered")
     return found.pop() if len(found) == 1 else None
 
@@ -472,7 +460,7 @@ def orders_meant(text: str, candidates: list[Record], others: list[Record] = ())
     if len(candidates) <= 1:
         return candidates, False
     pool = candidates
-    unconditional = _FALLBACK.sub(lambda cue: " " * len(cue.group()), text)  # "if that's not possible" excludes nothing
+    unconditional = entities.FALLBACK.sub(lambda cue: " " * len(cue.group()), text)  # "if that's not possible" excludes nothing
     if (negation := _NOT_THIS.search(unconditional)) is not None and not _ALL_BUT.search(text[: negation.start()]):
         excluded = [o for o in pool if _named_in(text[negation.end():], [o], pool)]
         if excluded and len(excluded) < len(pool):
@@ -482,7 +470,7 @@ def orders_meant(text: str, candidates: list[Record], others: list[Record] = ())
         sources = [o for o in pool if _named_in(source.group(part), [o], pool)]
         if sources and len(sources) < len(pool):
             pool, text = [o for o in pool if o not in sources], text[: source.start(part)] + text[source.end():]
-    shipped = [o for o in pool if any(ships_to(_origin(text), a) for a in [o.get("address") or {}, *o.get("former_addresses", ())])]
+    shipped = [o for o in pool if any(addresses.ships_to(_origin(text), a) for a in [o.get("address") or {}, *o.get("former_addresses", ())])]
     if shipped and len(shipped) < len(pool):
         pool = shipped
     if (status := status_named(text)) is not None:  # "my cancelled order", "the one still pending"
@@ -496,7 +484,7 @@ def orders_meant(text: str, candidates: list[Record], others: list[Record] = ())
     full = [o for o in pool if all(o in holders for holders in holding.values())] if holding else []
     if holding and not full and all(len(h) == 1 for h in holding.values()):
         return [o for o in pool if any(o in h for h in holding.values())], True
-    if len(holding) == 1 and (price := price_preference(text)):  # "return the more expensive one" of two tablets
+    if len(holding) == 1 and (price := variant_choice.price_preference(text)):  # "return the more expensive one" of two tablets
         (name, holders), = holding.items()
         priced = [(price * i["price"], o) for o in holders for i in o["items"] if i["name"] == name]
         return [max(priced, key=lambda p: p[0])[1]], False
@@ -526,22 +514,20 @@ def status_named(text: str) -> str | None:
     return said.pop() if len(said) == 1 else None
 
 
-_WENT = r"went|was sent|was shipped|got sent|is going|goes|ships"  # "the one my luggage set went to"
 _ALL_BUT = re.compile(r"\b(?:all|every|everything|whole)\b", re.I)  # "all items except the lamp": items, not orders
-_SENT = r"(?:sent|shipped|ship(?:s|ping)|going|gone|went|delivered|mailed|headed|heading|addressed)"
 
 
 # An order whose address is to be copied, named after the new address is introduced: "change it to my new
 # home, the address on my tablet order" (while "change the address of my tablet order to …" is the target).
 _ADDRESS_SOURCE = re.compile(r"\b(?:to|use|using|as|like|from)\b[^.;]*?\b(?:(?:address|one) (?:on|of|from|in|for) "
                              r"(?P<source>[^.,;]*?\border)\b|(?:address|one|place|where) (?P<went>(?:my|the) (?:[\w-]+ ){1,3}?)"
-                             rf"(?:{_WENT})\b)", re.I)
+                             rf"(?:{addresses.WENT})\b)", re.I)
 
 
 def _origin(text: str) -> str:
     """The words that can say where an order ships now: "the one sent to my son in Denver" keeps "Denver",
     "change it to my address in Austin" drops "Austin" (that is the new address, not this order's)."""
-    return re.sub(rf"(\b{_SENT}\s+)?\b(?:to|at) (?:my|the|our)\b[^.,;]*",
+    return re.sub(rf"(\b{addresses.SENT}\s+)?\b(?:to|at) (?:my|the|our)\b[^.,;]*",
                   lambda m: m.group() if m.group(1) else " ", text, flags=re.I)
 
 
@@ -583,371 +569,6 @@ def pick_by_recency(text: str, candidates: Sequence[_T]) -> _T | None:
     return None
 
 
-# Option values that have an order without a number in them ("low" < "medium" < "high").
-_ORDINAL = {"xs": 0, "s": 1, "small": 1, "portable": 0, "m": 2, "medium": 2, "l": 3, "large": 3, "xl": 4, "xxl": 5,
-            "low": 1, "high": 3, "beginner": 1, "intermediate": 2, "expert": 3, "basic": 1, "professional": 2,
-            "standard": 1, "high-back": 2}
-_UP = ("more", "higher", "bigger", "larger", "greater", "longer", "taller", "brighter", "harder", "heavier",
-       "thicker", "max", "maximum", "highest", "most", "biggest", "largest", "longest", "tallest", "brightest",
-       "hardest", "heaviest", "thickest", "fancier", "upgrade")
-_DOWN = ("less", "lower", "smaller", "fewer", "shorter", "dimmer", "easier", "lighter", "thinner", "min", "minimum",
-         "lowest", "least", "smallest", "fewest", "shortest", "easiest", "dimmest", "lightest", "thinnest", "simpler",
-         "simplest")
-_EXTREME = frozenset(w for w in (*_UP, *_DOWN) if w.endswith("est") or w in ("max", "maximum", "min", "minimum"))
-# Words that say which option a comparison is about ("less bright": brightness; "bigger": size or capacity).
-_ABOUT = {"bright": ("brightness",), "dim": ("brightness",), "big": ("size", "capacity"), "larg": ("size", "capacity"),
-          "small": ("size", "capacity"), "long": ("length",), "short": ("length",), "tall": ("height",),
-          "thick": ("thickness",), "thin": ("thickness",), "heavi": ("weight",), "light": ("weight",),
-          "easi": ("difficulty",), "simpl": ("difficulty",), "hard": ("difficulty",), "difficult": ("difficulty",),
-          "piec": ("piece",), "zoom": ("zoom",), "resolut": ("resolution",), "storag": ("storage",),
-          "capacit": ("capacity",), "pressur": ("pressure",), "batter": ("battery",), "screen": ("screen",),
-          "frame": ("frame size",), "ventil": ("ventilation",), "ram": ("ram",), "memory": ("ram",)}
-_PRICE_UP = re.compile(r"\b(?:more expensive|most expensive|pricier|priciest|costlier|highest[- ]priced)\b")
-_PRICE_DOWN = re.compile(r"\b(?:cheaper|cheapest|less expensive|least expensive|lowest[- ]priced|inexpensive)\b")
-
-
-def price_preference(text: str) -> int:
-    """+1 for "the more expensive one" / "most expensive version", -1 for "cheaper" / "cheapest", else 0."""
-    lowered = text.lower()
-    return 1 if _PRICE_UP.search(lowered) else -1 if _PRICE_DOWN.search(lowered) else 0
-
-
-def ordinal(value: Any) -> float | None:
-    """Where an option value sits on its scale: "1000ml" 1000, "4K" 4000, "medium" 2; None if unordered."""
-    text = str(value).lower()
-    if text in _ORDINAL:
-        return float(_ORDINAL[text])
-    number = re.match(r"(\d+(?:\.\d+)?)\s*(k\b)?", text)
-    return float(number.group(1)) * (1000 if number.group(2) else 1) if number else None
-
-
-@dataclass(frozen=True)
-class Relative:
-    """A change asked relative to the current item: "less bright", "maximum zoom", "1000 more pieces"."""
-
-    key: str
-    direction: int  # +1 up, -1 down
-    extreme: bool  # "the maximum zoom", not just "more zoom"
-    by: float | None = None  # "1000 more pieces": exactly this much
-
-
-def relative_wants(text: str, options: Mapping[str, Any]) -> list[Relative]:
-    """The comparisons in the text that apply to the ordered options of one product (its option values)."""
-    words = re.sub(r"[^a-z0-9. ]+", " ", entities.spoken_to_digits(text)).split()
-    wants: list[Relative] = []
-    for i, word in enumerate(words):
-        if word not in _UP and word not in _DOWN:
-            continue
-        if words[i + 1 : i + 2] in (["expensive"], ["pricey"], ["costly"]):
-            continue  # price, see price_preference
-        direction = 1 if word in _UP else -1
-        by = float(words[i - 1]) if i and re.fullmatch(r"\d+(?:\.\d+)?", words[i - 1]) else None
-        for about in (word, *words[i + 1 : i + 3]):
-            key = _key_about(about, options)
-            if key is not None:
-                wants.append(Relative(key, direction, word in _EXTREME, by))
-                break
-    extremes = {w.key for w in wants if w.extreme}  # "more zoom, the highest": the highest
-    return [w for w in wants if w.extreme or w.key not in extremes]
-
-
-def _key_about(word: str, options: Mapping[str, Any]) -> str | None:
-    """The ordered option a word is about ("bright" → brightness), if this product has it."""
-    ordered = [k for k, v in options.items() if ordinal(v) is not None]
-    for stem, hints in _ABOUT.items():
-        if word.startswith(stem):
-            for hint in hints:
-                found = [k for k in ordered if hint in k.lower()]
-                if found:
-                    return min(found, key=len)  # "size" before "frame size"
-    return None
-
-
-_FIRST_UNIT = re.compile(r"\b(?:first|1st)\b|\bone\b(?= (?:for|to|into|with|should|in)\b)", re.I)
-_LATER_UNIT = re.compile(r"\b(?:the other|second|2nd|third|3rd)\b", re.I)
-_DESCRIBED = re.compile(r"\b(?:a|an|the|that|this|same)\s+(?:\S+\s+){0,4}$", re.I)  # "a 1.5 liter one": not a unit
-
-
-def unit_wishes(text: str, units: int) -> list[str] | None:
-    """What each of several identical items should become: "my two kettles: one for a ceramic one, the
-    other for a 1.5 liter one" → the words for each, in order; None unless the text tells all apart."""
-    marks = sorted([(m.start(), True) for m in _FIRST_UNIT.finditer(text)
-                    if m.group().lower() != "one" or not _DESCRIBED.search(text[: m.start()])]
-                   + [(m.start(), False) for m in _LATER_UNIT.finditer(text)])
-    groups: list[list[str]] = []
-    for (start, first), (end, _) in zip(marks, [*marks[1:], (len(text), False)]):
-        if first:
-            groups.append([])
-        if groups:
-            groups[-1].append(text[start:end])
-    complete = [g for g in groups if len(g) == units]
-    return complete[-1] if complete else None
-
-
-_KEEP = re.compile(r"\b(?:same|keep(?:ing)?(?: the)?|still)\s+(\w+(?:\s\w+)?(?:(?:,| and| &) \w+)*)", re.I)
-
-
-def choose_variant(text: str, current: Record, variants: Iterable[Record], *, strict: bool = False) -> Record | None:
-    """The available variant that best fits what the shopper asked for.
-
-    An item id of this product said in the text ("for item 4107812777") is that variant. Otherwise
-    every option value the shopper states must hold ("clicky, RGB, full size": no 80% one instead),
-    except values only describing the current item ("the blue one … a red one") and soft ones
-    ("i5 over i7", "polyester if possible", "prefer silver"). Among the variants that hold them, asked
-    values the current item lacks count first (between alternatives, the one said first), then
-    comparisons with the current item ("less bright", "one size smaller": the nearest step; "the
-    maximum zoom": the extreme), then the soft preferences, then price ("the cheapest"), then keeping
-    the current item's other options. "Same size" / "keep the material" keep those. None when no
-    variant holds what was stated (see :func:`missing_wishes`), when the text asks for no change this
-    product can make, or, ``strict``, when the best fit would also change an option the shopper did
-    not talk about (so the dialogue shows the choices first).
-    """
-    candidates = _candidates(current, variants)
-    ids = entities.find_catalog_ids(text)
-    if named := [v for v in variants if v["item_id"] in ids and v["item_id"] != current["item_id"]]:
-        return candidates.get(named[0]["item_id"])  # None when that one is not available
-    ranked = _ranked(text, current, list(candidates.values()))
-    if not ranked:
-        return None
-    _, choice, asked = max(ranked, key=lambda r: r[0])  # the first of equals, in catalog order
-    if strict and not price_preference(text):
-        if any(choice["options"].get(k) != v for k, v in current["options"].items() if k not in asked):
-            return None
-    return choice
-
-
-def alternatives(text: str, current: Record, variants: Iterable[Record]) -> list[Record]:
-    """The variants that fit the stated wishes exactly as well as the one :func:`choose_variant` takes,
-    differing only in price or in options the shopper did not talk about (a shorter bamboo deck comes
-    plain, graphic or custom): what the choice was made between, so the shopper hears them and their
-    prices. Empty when an item id was named or only one fits."""
-    if entities.find_catalog_ids(text):
-        return []
-    ranked = _ranked(text, current, list(_candidates(current, variants).values()))
-    if not ranked:
-        return []
-    best = max(score for score, _, _ in ranked)[:4]
-    tied = [variant for score, variant, _ in ranked if score[:4] == best]
-    return tied if len(tied) > 1 else []
-
-
-def _ranked(text: str, current: Record, candidates: list[Record]) -> list[tuple[tuple[Any, ...], Record, set[str]]]:
-    """Each candidate holding every stated wish, with its fit (see :func:`choose_variant`) and the
-    options the shopper talked about."""
-    if not candidates:
-        return []
-    mine = current["options"]
-    wants = relative_wants(text, mine)
-    price = price_preference(text)
-    keep = {k for m in _KEEP.finditer(text) for k in mine if _stem_in(m.group(1), k)}
-    wishes = _wishes(text, mine, candidates)
-    ranked: list[tuple[tuple[Any, ...], Record, set[str]]] = []
-    for variant in candidates:
-        options = variant["options"]
-        if any(options.get(k) != mine.get(k) for k in keep):
-            continue
-        if any(options.get(k) == v for m in wishes.ruled_out for k, v in m.values.items()):
-            continue
-        if not all(_holds(options, need) for need in wishes.required):
-            continue
-        said: dict[str, int] = {}  # option changed to a value asked -> where it was first asked
-        for mention in wishes.hard:
-            for k, v in mention.values.items():
-                if options.get(k) == v != mine.get(k) and k not in said:
-                    said[k] = mention.position
-        steps = _steps(wants, mine, options)
-        if steps is None or not (said or wants or price or wishes.soft):
-            continue
-        if price and not (said or wants) and price * (float(variant["price"]) - float(current.get("price", 0))) <= 0:
-            continue  # "the cheapest one" when this is already the cheapest: nothing to change
-        liked = sum(weight for m, weight in wishes.soft if any(options.get(k) == v for k, v in m.values.items()))
-        kept = sum(mine.get(k) == v for k, v in options.items())
-        score = (len(said), steps, liked, -sum(said.values()), price * float(variant.get("price", 0)), kept)
-        ranked.append((score, variant, {*said, *(w.key for w in wants), *(k for m, _ in wishes.soft for k in m.values)}))
-    return ranked
-
-
-# "the same type as the one I already received", "same color as the hose in my pending order": another owned
-# item is the model (a reference naming where it is, not "the same size as now").
-_SAME_AS = re.compile(r"\bsame\s+(?P<what>(?:[\w-]+\s+){0,2}?)as\s+(?P<ref>[^.;!?]*?\b(?:other|another|order|received|got|"
-                      r"delivered|ordered|bought|purchased|pending)\b[^.;!?,]*)", re.I)
-_ON_ORDER = re.compile(r"\b(?:pending|(?:just|recently) ordered|on (?:its|the) way|not (?:\w+ )?(?:arrived|delivered|shipped))\b", re.I)
-_KIND_WORDS = re.compile(r"\b(?:type|kind|model|version|variant|one|item|thing|specs?)\b", re.I)
-_RECEIVED = re.compile(r"\b(?:received|got|delivered|arrived|already (?:have|own))\b", re.I)
-
-
-def copied_options(text: str, current: Record, owned: Iterable[tuple[str, Record]]) -> dict[str, str]:
-    """The option values to copy from another owned item of this product, when the shopper asks for
-    "the same type as the one I already received" (all its options) or "the same color as my other
-    mug" (those named): ``owned`` holds (its order's status, item) for each of their items. Nothing
-    unless exactly one other variant fits the reference."""
-    said = _SAME_AS.search(text)
-    if said is None:
-        return {}
-    ref = said.group("ref")
-    others = [(status, i) for status, i in owned
-              if i.get("product_id") == current.get("product_id") and i["options"] != current["options"]]
-    if _ON_ORDER.search(ref):
-        others = [(s, i) for s, i in others if s.startswith("pending") or s == "processed"]
-    elif _RECEIVED.search(ref):  # still received when an exchange or return of another item was asked since
-        others = [(s, i) for s, i in others if s in ("delivered", "exchange requested", "return requested")]
-    models = {tuple(sorted((k, str(v)) for k, v in i["options"].items())) for _, i in others}
-    if len(models) != 1:
-        return {}
-    model = dict(models.pop())
-    what = "" if _KIND_WORDS.search(said.group("what")) else said.group("what")  # "the same type/model": all of it
-    keys = [k for k in model if _stem_in(what, k)]
-    return {k: model[k] for k in keys} if keys else model
-
-
-def variant_with(options: Mapping[str, str], current: Record, variants: Iterable[Record]) -> Record | None:
-    """The available variant holding these option values, keeping as many of the current item's others
-    as it can; None when none is available."""
-    fits = [v for v in _candidates(current, variants).values()
-            if all(str(v["options"].get(k)) == value for k, value in options.items())]
-    mine = current["options"]
-    return max(fits, key=lambda v: sum(str(mine.get(k)) == str(x) for k, x in v["options"].items()), default=None)
-
-
-def words_about(text: str, name: str, names: Iterable[str]) -> str:
-    """The words about one product when a message asks for several changes ("my helmet for a red one,
-    and the luggage set for a black one" → the helmet's "for a red one"): the clauses naming it and
-    those after them naming no other product, plus the opening words naming none; all the text when
-    the product is not named in it."""
-    names = list(names)
-    shared, own, current = [], [], set()
-    for clause in re.split(r"[,.;:!?]+", text):
-        named = set(entities.named_products(clause, names)) or current
-        current = named
-        (own if name in named else shared if not named else []).append(clause)
-    return ", ".join([*shared, *own]) if own else text
-
-
-def missing_wishes(text: str, current: Record, variants: Iterable[Record]) -> list[str]:
-    """The option values stated ("clicky", "RGB", "full size") when no available variant has them all
-    together: what to tell the shopper instead of substituting the closest one; else nothing."""
-    candidates = list(_candidates(current, variants).values())
-    required = _wishes(text, current["options"], candidates).required
-    if any(all(_holds(v["options"], need) for need in required) for v in candidates):
-        return []
-    return [" or ".join(sorted({v for values in need.values() for v in values})) for need in required]
-
-
-_LEAVE_IT = re.compile(
-    _FALLBACK.pattern + r"[^.;!?]*?\b(?P<leave>(?:leave|keep)\b[^.;!?]{0,40}?\b(?:alone|as (?:it )?is|as they are|unchanged)\b"
-    r"|leave (?:it|them|that|this)(?: be| then)?\s*(?:[.;!?,]|$)|(?:skip|forget(?: about)?|never ?mind|don'?t (?:change|exchange|swap|modify|bother with))\b[^.;!?,]{0,30})", re.I)
-
-
-def leaves_alone(text: str, name: str, names: Iterable[str]) -> bool:
-    """The shopper said to leave this item as it is when what they asked for does not exist ("if that
-    exact keyboard doesn't exist, leave the keyboard alone"); a fallback naming another product is not
-    about this one."""
-    names = list(names)
-    for match in _LEAVE_IT.finditer(text):
-        named = entities.named_products(match.group("leave"), names)
-        if not named or name in named:
-            return True
-    return False
-
-
-def _candidates(current: Record, variants: Iterable[Record]) -> dict[str, Record]:
-    return {v["item_id"]: {**v, "name": current["name"]} for v in variants
-            if v.get("available") and v["item_id"] != current["item_id"]}
-
-
-@dataclass(frozen=True)
-class _Wishes:
-    hard: list[entities.OptionMention]  # stated values, not negated and not soft
-    required: list[dict[str, set[str]]]  # per stated value: the (key, values) readings one of which must hold
-    soft: list[tuple[entities.OptionMention, float]]  # > 0 preferred ("i5 over i7"), < 0 the one passed over
-    ruled_out: list[entities.OptionMention]  # "not the blue one", "instead of Apple HomeKit"
-
-
-_PREFER_BEFORE = frozenset({"prefer", "preferr", "prefera", "ideally"})
-_OVER = frozenset({"over", "than"})  # "i5 over i7", "silver rather than black"
-_INDIFFERENT = frozenset({"matter", "care", "whatever", "either"})
-_INDIFFERENT_VIA = frozenset({"or", "not", "no", "doesnt", "dont", "doe", "do", "i", "really", "it", "is"})  # "does not matter"
-_IF_SOFT = frozenset({"possibl", "need", "needed", "necessa", "can", "you"})  # "polyester if possible"
-
-
-def _wishes(text: str, mine: Mapping[str, Any], candidates: list[Record]) -> _Wishes:
-    """Sort the option values the text states into hard requirements, soft preferences and exclusions."""
-    words = entities.tokens(text)
-    mentions = entities.find_options(text, candidates)
-    soft: dict[int, float] = {}
-    for i, m in enumerate(mentions):
-        after = words[m.position + 1 : mentions[i + 1].position if i + 1 < len(mentions) else len(words)][:4]
-        before = words[max(0, m.position - 2) : m.position]
-        if _OVER & set(after) and not m.negated:
-            soft[i] = 1
-            if i + 1 < len(mentions) and not mentions[i + 1].negated:
-                soft[i + 1] = -1
-            j = i  # "silver or black over other colors": every alternative before "over"
-            while j > 0 and words[mentions[j - 1].position + 1 : mentions[j].position][-1:] == ("or",):
-                j -= 1
-                soft[j] = 1
-        elif not m.negated and (_PREFER_BEFORE & set(before) or ("if" in after and _IF_SOFT & set(after))
-              or (before[-1:] == ("or",) and i and not mentions[i - 1].values.keys() & m.values.keys())):
-            soft.setdefault(i, 1)  # "prefer silver", "polyester if possible", "clicky, or no backlight"
-        elif not m.negated and before[-1:] in (("then",), ("or",)) and (earlier := [
-                soft[j] for j in range(i) if soft.get(j, 0) > 0 and mentions[j].values.keys() & m.values.keys()]):
-            soft[i] = min(earlier) / 2  # "I prefer battery, then USB, then AC": each next one counts less
-    indifferent = {i for i, m in enumerate(mentions) if _indifferent(words, m)}
-    hard = [m for i, m in enumerate(mentions) if i not in soft and i not in indifferent and not m.negated]
-    readings = [{k: v for k, v in m.values.items() if k in mine} for m in hard]
-    sole = {k for r in readings if len(r) == 1 for k in r}  # "medium, high ventilation": medium is the size
-    readings = [{k: v for k, v in r.items() if k not in sole} or r if len(r) > 1 else r for r in readings]
-    changed = {k for r in readings for k, v in r.items() if v != str(mine[k])}
-    required: list[dict[str, set[str]]] = []
-    for reading in readings:
-        if not reading or any(str(mine[k]) == v and k in changed for k, v in reading.items()):
-            continue  # "the blue one … a red one": blue only describes the current item
-        need = {k: {v} for k, v in reading.items()}
-        for other in [r for r in required if r.keys() & need.keys()]:  # "red or blue": either will do
-            required.remove(other)
-            for k, values in other.items():
-                need.setdefault(k, set()).update(values)
-        required.append(need)
-    return _Wishes(hard, required, [(mentions[i], weight) for i, weight in soft.items()],
-                   [m for m in mentions if m.negated])
-
-
-def _indifferent(words: tuple[str, ...], mention: entities.OptionMention) -> bool:
-    """"waterproof or not doesn't matter": the value is named only to say it does not count (but
-    "black, I don't care about the size" still asks for black)."""
-    own = {w for k, v in mention.values.items() for w in entities.tokens(f"{k} {v}")}
-    for word in words[mention.position : mention.position + 7]:
-        if word in _INDIFFERENT:
-            return True
-        if word not in own and word not in _INDIFFERENT_VIA:
-            return False
-    return False
-
-
-def _holds(options: Mapping[str, Any], need: Mapping[str, set[str]]) -> bool:
-    """The variant has one of the readings of a stated value ("black": as its color or its strap color)."""
-    return any(str(options.get(k)) in values for k, values in need.items())
-
-
-def _steps(wants: list[Relative], mine: Mapping[str, Any], options: Mapping[str, Any]) -> float | None:
-    """How well a variant meets the comparisons (higher is better), None when it breaks one."""
-    total = 0.0
-    for want in wants:
-        now, new = ordinal(mine.get(want.key)), ordinal(options.get(want.key))
-        if now is None or new is None or (new - now) * want.direction <= 0:
-            return None
-        if want.by is not None and abs(abs(new - now) - want.by) > 1e-9:
-            return None
-        total += new * want.direction if want.extreme else -abs(new - now)
-    return total
-
-
-def _stem_in(words: str, key: str) -> bool:
-    """"same material" names the option "material"; "same size" names "size" (not "screen size")."""
-    said = {w[:5] for w in words.lower().split()}
-    return key.lower().split()[-1][:5] in said or key.lower()[:5] in said
-
-
 def payment_method_mentioned(
     text: str, methods: list[Record], original: str | None = None, elsewhere: Iterable[str] = ()
 ) -> Record | None:
@@ -980,14 +601,14 @@ def payment_methods_missing(text: str, methods: list[Record]) -> list[entities.P
 
 def before_fallback(text: str) -> str:
     """The words before any fallback ("my credit card; if that's not possible, the gift card"): the first choice."""
-    mark = _FALLBACK.search(text)
+    mark = entities.FALLBACK.search(text)
     return text[: mark.start()] if mark else text
 
 
 def after_fallback(text: str) -> str:
     """The words after the first fallback cue ("…; if that's not possible, the gift card"): the second choice,
     also when spoken with no comma to end the condition ("if that's not allowed fine the original one")."""
-    mark = _FALLBACK.search(text)
+    mark = entities.FALLBACK.search(text)
     return text[mark.end("cue") if mark.group("cue") else mark.end() :] if mark else ""
 
 
@@ -1004,176 +625,3 @@ def cancel_reason(text: str) -> str | None:
     if re.search(r"no longer|don'?t need|do not need|not needed|changed my mind|don'?t want|found .* cheaper", lowered):
         return "no longer needed"
     return None
-
-
-US_STATES = {
-    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA", "colorado": "CO",
-    "connecticut": "CT", "delaware": "DE", "district of columbia": "DC", "florida": "FL", "georgia": "GA",
-    "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS",
-    "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD", "massachusetts": "MA",
-    "michigan": "MI", "minnesota": "MN", "mississippi": "MS", "missouri": "MO", "montana": "MT",
-    "nebraska": "NE", "nevada": "NV", "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM",
-    "new york": "NY", "north carolina": "NC", "north dakota": "ND", "ohio": "OH", "oklahoma": "OK",
-    "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC", "south dakota": "SD",
-    "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT", "virginia": "VA", "washington": "WA",
-    "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY",
-}
-_CODES = frozenset(US_STATES.values())
-# What people call a place instead of its city name.
-_PLACE_NAMES = {"nyc": "new york", "new york city": "new york", "big apple": "new york", "la": "los angeles",
-                "dc": "washington", "philly": "philadelphia", "sf": "san francisco", "vegas": "las vegas"}
-_STREET = (r"(?:street|st|avenue|ave|road|rd|drive|dr|lane|ln|boulevard|blvd|way|court|ct|place|pl|highway|hwy"
-           r"|parkway|pkwy|terrace|circle|trail|square|broadway)")
-_UNIT = r"(?:apt|apartment|suite|unit|ste|#|floor|fl)\.?\s*#?\s*[\w-]+"
-_ADDRESS = re.compile(
-    rf"(?<![#\w])(?P<address1>\d{{1,6}}\s+(?:[a-z][\w.'-]*\s+){{0,4}}?{_STREET}\b\.?|\d{{1,6}}\s+[a-z][\w .'-]*?(?=\s*,))"
-    rf"\s*,?\s*(?:(?P<address2>{_UNIT})\s*,?\s*)?"
-    r"(?P<place>[a-z][a-z .,'-]*?)\s*,?\s*(?P<zip>\d{5})(?:-\d{4})?\b"
-    r"(?:\s*,?\s*(?P<country>usa|us|united states(?: of america)?))?",
-    re.I,
-)
-
-
-def state_code(name: str) -> str | None:
-    """"Texas", "tx", "New York" → the two-letter code; None for anything else."""
-    name = " ".join(name.lower().replace(".", " ").split())
-    return US_STATES.get(name) or (name.upper() if name.upper() in _CODES else None)
-
-
-def parse_address(text: str) -> dict[str, str] | None:
-    """A full US postal address in free phrasing or None: "12 Oak St, Apt 4, Austin, TX 78701",
-    "445 Maple Drive Suite 394 Fort Worth Texas 76165" (state names or codes, commas optional, numbers
-    spoken or written)."""
-    s = entities.spoken_to_digits(text) if not re.search(r"\d", text) else text
-    for match in _ADDRESS.finditer(s):
-        parts = {k: (v or "").strip(" .,") for k, v in match.groupdict().items()}
-        # the state is the last one or two words before the zip; what precedes it is the city
-        words = parts["place"].replace(",", " ").split()
-        for n in (3, 2, 1):
-            if len(words) > n and (code := state_code(" ".join(words[-n:]))):
-                city = " ".join(words[:-n])
-                break
-        else:
-            continue
-        return {
-            "address1": _title(parts["address1"]), "address2": _title(parts["address2"]),
-            "city": _title(city), "state": code, "zip": parts["zip"], "country": "USA",
-        }
-    return None
-
-
-def _title(text: str) -> str:
-    """Capitalise words written in lower case (speech), leave written capitals alone."""
-    return " ".join(w[0].upper() + w[1:] if w.islower() else w for w in text.split())
-
-
-def ships_to(text: str, address: Record) -> bool:
-    """The text names the address's city or state ("my order going to Seattle", "the one sent to Texas")."""
-    if not address:
-        return False
-    words = " " + " ".join(re.sub(r"[^a-z ]+", " ", text.lower()).split()) + " "
-    for alias, city in _PLACE_NAMES.items():
-        words = words.replace(f" {alias} ", f" {alias} {city} ")
-    state = next((n for n, c in US_STATES.items() if c == address.get("state")), None)
-    return any(f" {place} " in words for place in (str(address.get("city", "")).lower(), state) if place)
-
-
-_DEFAULT_ADDRESS = re.compile(
-    r"\b(?:default|home|profile|account'?s?|usual)\b(?: \w+)? address\b|\baddress on (?:my|the) (?:account|profile)")
-
-
-_ORDER_TARGET = re.compile(r"\baddress(?:es)? (?:of|on|for) (?:\w+ ){0,3}orders?\b|\borders?'?s? (?:shipping |delivery )?address"
-                           rf"|\b(?:every|all|each|both)(?: of)?(?: my| the)? (?:\w+ )?orders?\b|\borders?\b(?: \w+){{0,2}}? {_SENT}\b"
-                           r"|\bfor (?:my|the|this|that) (?:\w+ ){0,2}orders?\b"
-                           # "redirect my Seattle order to …": a verb that moves a parcel, with an order as its object
-                           r"|\b(?:re-?direct|re-?route|send|ship|deliver|forward)\w* (?:my|the|this|that) (?:\w+ ){0,3}orders?\b"
-                           # "change it and my profile address": besides the account, only an order has an address
-                           r"|\b(?:it|them|(?:my|the|this|that) (?:\w+ ){0,2}orders?)(?= and (?:also )?(?:my|the) (?:\w+ )?(?:default|home|profile|account)\b)", re.I)
-
-
-_WANT_TO = re.compile(r"\b(like|love|want|need|wish|have|trying|able|hoping|wanted)\s+to\b", re.I)  # not the new address's "to"
-
-
-def means_order_address(text: str) -> bool:
-    """"Change the address of my other orders to …" is about orders, not the account's own address
-    (what follows "to" is the new address, which may itself be "the one on my other order")."""
-    target = _address_target(text)
-    return bool(_ORDER_TARGET.search(target)) and not _DEFAULT_ADDRESS.search(target.lower())
-
-
-def means_account_address(text: str) -> bool:
-    """"Change my default address to the one that order went to" is about the account's own address,
-    whatever orders the new address is described by."""
-    target = _address_target(text)
-    return bool(_DEFAULT_ADDRESS.search(target.lower())) and not _ORDER_TARGET.search(target)
-
-
-def means_both_addresses(text: str) -> bool:
-    """"Move my pending orders and my default address to …": the orders' address and the account's."""
-    target = _address_target(text)
-    return bool(_ORDER_TARGET.search(target)) and bool(_DEFAULT_ADDRESS.search(target.lower()))
-
-
-def _address_target(text: str) -> str:
-    """The words before the new address ("update <target> to <new address>")."""
-    return re.split(r"\bto\b", _WANT_TO.sub(r"\1", text), maxsplit=1, flags=re.I)[0]
-
-
-_CHANGE_WORDS = re.compile(r"\b(?:change|update|set|switch|move[ds]?|moving|replace|correct|fix|edit|modify|make|use|new|different)\b", re.I)
-
-
-def asks_address_change(text: str) -> bool:
-    """The words ask for an address to change ("update my address", "my new address is …", a full
-    address), rather than only naming one ("my NYC address from my other order")."""
-    return bool(_CHANGE_WORDS.search(text)) or parse_address(text) is not None
-
-
-def order_address_request(text: str) -> str | None:
-    """In a message asking to change the account's address, the sentence that also asks to change an
-    order's ("One of my orders is going to my old address, please change it to … . And update my
-    default address too."): that sentence, else None."""
-    sentences = re.split(r"(?<=[.!?;])\s+", text.strip())
-    for sentence in sentences:
-        rest = " ".join(s for s in sentences if s is not sentence).lower()
-        if means_order_address(sentence) and _CHANGE_WORDS.search(sentence) and _DEFAULT_ADDRESS.search(rest):
-            return sentence
-    return None
-
-
-# An order told by what it holds: "my luggage set order", "the order with the tablet" (the products only,
-# so "change the backpack in my order" names no order by its backpack).
-_ORDER_BY_PRODUCT = re.compile(r"\b(?:my|the|that|our) ((?:(?!(?:in|on|of|from|to|for|with|my|the|a|an|and|this|that)\b)[\w-]+ ){1,3})orders?\b"
-                               r"|\borders? (?:with|for|containing|that (?:has|had|holds)) ((?:[\w-]+ ?){1,4})"
-                               rf"|\b(?:address|one|place|where) (?:my|the) ((?:[\w-]+ ){{1,3}}?)(?:{_WENT})\b")
-
-
-def address_mentioned(text: str, known: list[tuple[str, Record]], exclude: Record | None = None) -> Record | None:
-    """One of the shopper's own addresses the text refers to: "my default address", "the address of
-    order #W…", "the one on my luggage set order", "my NYC address from my other order".
-
-    ``known`` holds (how it is known, address) pairs: "default", or an order's id and item names. None
-    when the clearest reference is ``exclude`` itself (where it goes now), or when nothing tells one apart.
-    """
-    said = text.lower()
-    options = [(label, a) for label, a in known if a]
-    ids = set(entities.find_order_ids(text))
-    by_order = [a for label, a in options if label.split(" ", 1)[0] in ids]
-    described = " ".join(next(filter(None, m.groups())) for m in _ORDER_BY_PRODUCT.finditer(said))
-    named = [a for label, a in options if label != "default" and entities.named_products(described, label.split(" | ")[1:])]
-    placed = [a for _, a in options if ships_to(text, a)]
-    default = [a for label, a in options if label == "default"] if _DEFAULT_ADDRESS.search(said) else []
-    for group in (by_order[:1], named, placed, default):
-        if not group:
-            continue
-        distinct = {tuple(sorted(a.items())): a for a in group if not same_address(a, exclude)}
-        if not distinct:
-            return None  # e.g. "my home address" for an order already going there
-        if len(distinct) == 1:
-            return next(iter(distinct.values()))
-    return None
-
-
-def same_address(a: Record, b: Record | None) -> bool:
-    """The same postal address, field by field (the country aside)."""
-    keys = ("address1", "address2", "city", "state", "zip")
-    return b is not None and all(str(a.get(k, "")) == str(b.get(k, "")) for k in keys)

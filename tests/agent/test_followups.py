@@ -1,7 +1,7 @@
 """Follow-up messages: requests said again, new parts added to them, and payment choices that are not
 possible (end to end on the real τ² store, templates only; customers and phrasings of our own)."""
 
-from shopagent.agent import entities, resolve
+from shopagent.agent import addresses, entities, resolve, variant_choice
 
 from .conftest import Say, audit, order
 
@@ -143,7 +143,7 @@ def test_an_indifferent_option_is_read_with_contractions_undone() -> None:
                 {"item_id": "3", "available": True, "price": 90.0, "options": {"size": "9", "lining": "wool", "insulated": "yes"}}]
     for said in ("size 9 with the lining I have now; insulated or not does not matter",
                  "size nine same lining as now insulated or not i do not care"):
-        chosen = resolve.choose_variant(said, mine, variants)
+        chosen = variant_choice.choose_variant(said, mine, variants)
         assert chosen is not None and chosen["item_id"] == "2", said
 
 
@@ -168,14 +168,14 @@ def test_one_fallback_cue_for_another_change_or_leaving_the_item_alone() -> None
     names = ["Desk Lamp", "Rain Boots"]
     for cue in ("if that's not possible", "if you can't", "if there's no such lamp", "if the blue one is out of stock",
                 "if that exact lamp doesn't exist", "otherwise", "failing that"):
-        assert resolve.leaves_alone(f"a blue desk lamp please; {cue}, leave the lamp alone", "Desk Lamp", names), cue
+        assert variant_choice.leaves_alone(f"a blue desk lamp please; {cue}, leave the lamp alone", "Desk Lamp", names), cue
         asked = f"a blue desk lamp please; {cue}, cancel the order"
         assert resolve.fallback_request(asked, "pending") == ("cancel_order", " cancel the order"), cue
         assert resolve.before_fallback(asked) == "a blue desk lamp please; ", cue
     # conditions on something else are no fallback
     for text in ("if it hasn't shipped yet, cancel the order", "if the lamp is not over $50, cancel the order"):
         assert resolve.fallback_request(text, "pending") is None, text
-        assert not resolve.leaves_alone(text.replace("cancel the order", "leave it alone"), "Desk Lamp", names)
+        assert not variant_choice.leaves_alone(text.replace("cancel the order", "leave it alone"), "Desk Lamp", names)
 
 
 def test_a_fallbacks_not_excludes_no_order() -> None:
@@ -196,9 +196,9 @@ def test_a_payment_fallback_naming_a_method_is_taken_when_the_first_is_refused(s
 
 
 def test_the_accounts_address_described_by_an_order_is_the_accounts() -> None:
-    assert resolve.means_account_address("Please set my default address to the one my last order went to")
-    assert not resolve.means_account_address("ship my order to my default address")
-    assert not resolve.means_account_address("fix my home address on all my orders")
+    assert addresses.means_account_address("Please set my default address to the one my last order went to")
+    assert not addresses.means_account_address("ship my order to my default address")
+    assert not addresses.means_account_address("fix my home address on all my orders")
 
 
 def test_a_swaps_price_condition_is_about_the_new_item(say: Say, shop) -> None:

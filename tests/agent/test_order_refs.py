@@ -3,7 +3,7 @@ the source of an address to copy. Records are built here; the dialogue tests use
 
 from __future__ import annotations
 
-from shopagent.agent import resolve
+from shopagent.agent import addresses, resolve
 from shopagent.agent.store.tau2 import export_tau2
 
 from .conftest import Say, audit, order
@@ -74,23 +74,23 @@ def test_an_address_named_by_an_order_it_is_on_not_by_an_item_being_changed() ->
     home = {"address1": "1 Elm St", "address2": "", "city": "Austin", "state": "TX", "zip": "78701", "country": "USA"}
     lake = {**home, "address1": "5 Lake Rd", "city": "Duluth", "state": "MN", "zip": "55802"}
     known = [("default", home), ("#W1111111 | Kettle | Canoe", lake)]
-    assert resolve.address_mentioned("the address on my canoe order", known, home) == lake
-    assert resolve.address_mentioned("ship it where the order with the canoe went", known, home) == lake
-    assert resolve.address_mentioned("to the one my canoe was sent to", known, home) == lake
-    assert resolve.address_mentioned("swap the kettle in my order for a steel one, to my default address", known, lake) == home
-    assert resolve.address_mentioned("make the kettle bigger please", known, home) is None
-    assert resolve.address_mentioned("my Duluth address from the other order", known, lake) is None  # goes there now
+    assert addresses.address_mentioned("the address on my canoe order", known, home) == lake
+    assert addresses.address_mentioned("ship it where the order with the canoe went", known, home) == lake
+    assert addresses.address_mentioned("to the one my canoe was sent to", known, home) == lake
+    assert addresses.address_mentioned("swap the kettle in my order for a steel one, to my default address", known, lake) == home
+    assert addresses.address_mentioned("make the kettle bigger please", known, home) is None
+    assert addresses.address_mentioned("my Duluth address from the other order", known, lake) is None  # goes there now
 
 
 def test_address_requests_told_apart() -> None:
     both = ("I moved across town. My order is still headed to my old flat, please switch it to my new place, "
             "the address on my canoe order. Also set my default address to the new place.")
-    assert resolve.order_address_request(both) == ("My order is still headed to my old flat, please switch it to my "
+    assert addresses.order_address_request(both) == ("My order is still headed to my old flat, please switch it to my "
                                                    "new place, the address on my canoe order.")
-    assert resolve.order_address_request("My order is headed to my old flat, please switch it to 2 Oak St, Reno, NV 89501.") is None
-    assert resolve.means_order_address("for my pending order, change the address to my default one")
-    assert resolve.asks_address_change("please use my new address") and resolve.asks_address_change("1 Elm St, Austin, TX 78701")
-    assert not resolve.asks_address_change("my Duluth address from my other order")
+    assert addresses.order_address_request("My order is headed to my old flat, please switch it to 2 Oak St, Reno, NV 89501.") is None
+    assert addresses.means_order_address("for my pending order, change the address to my default one")
+    assert addresses.asks_address_change("please use my new address") and addresses.asks_address_change("1 Elm St, Austin, TX 78701")
+    assert not addresses.asks_address_change("my Duluth address from my other order")
 
 
 LIAM = "liam.santos7226@example.com"  # pending #W6794581 (Cycling Helmet, Tea Kettle; Chicago), #W4011814 (Austin, default)

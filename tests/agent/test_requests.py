@@ -4,7 +4,7 @@ Records are built here, in this file's own products."""
 
 from __future__ import annotations
 
-from shopagent.agent import resolve
+from shopagent.agent import addresses, resolve, variant_choice
 
 
 def _order(order_id: str, status: str, *names: str) -> dict:
@@ -30,8 +30,8 @@ def test_an_order_is_told_by_the_status_the_shopper_gives_it() -> None:
 
 def test_other_orders_named_as_where_an_address_is_are_not_the_orders_to_change() -> None:
     asked = "I'd love to move the address of my rice cooker order to my Denver address. It's on my other orders."
-    assert resolve.means_order_address(asked)  # "like to" / "want to" is not the new address's "to"
-    assert resolve.means_order_address("I want to have the shipping address of my rug order changed to 4 Elm St, Waco, TX 76701")
+    assert addresses.means_order_address(asked)  # "like to" / "want to" is not the new address's "to"
+    assert addresses.means_order_address("I want to have the shipping address of my rug order changed to 4 Elm St, Waco, TX 76701")
     assert not resolve.mentions_all_orders(asked)
     assert not resolve.mentions_all_orders("use my Denver address from my previous orders")
     assert resolve.mentions_all_orders("please change the address on my other orders too")
@@ -45,13 +45,13 @@ def test_variants_that_fit_equally_well_are_told_with_their_prices() -> None:
     current = {**_board("0", "60 cm", "matte", 50.0), "name": "Cutting Board"}
     variants = [current, _board("1", "45 cm", "matte", 55.0), _board("2", "45 cm", "glossy", 48.0),
                 _board("3", "45 cm", "oiled", 61.0), _board("4", "75 cm", "matte", 70.0)]
-    fits = resolve.alternatives("a shorter one please", current, variants)
+    fits = variant_choice.alternatives("a shorter one please", current, variants)
     assert [v["item_id"] for v in fits] == ["1", "2", "3"]
-    assert resolve.choose_variant("a shorter one please", current, variants)["item_id"] == "1"  # keeps the finish
-    assert resolve.choose_variant("a shorter one, the most expensive", current, variants)["item_id"] == "3"
+    assert variant_choice.choose_variant("a shorter one please", current, variants)["item_id"] == "1"  # keeps the finish
+    assert variant_choice.choose_variant("a shorter one, the most expensive", current, variants)["item_id"] == "3"
     # one fits, or an item id is named: nothing to choose between
-    assert resolve.alternatives("a shorter glossy one", current, variants) == []
-    assert resolve.alternatives("item 2", current, variants) == []
+    assert variant_choice.alternatives("a shorter glossy one", current, variants) == []
+    assert variant_choice.alternatives("item 2", current, variants) == []
 
 
 def test_an_order_moved_in_this_conversation_is_still_known_by_where_it_went_before() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from shopagent.agent import resolve
+from shopagent.agent import addresses, resolve, variant_choice
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +36,15 @@ def test_variant_choice_follows_asked_options(db: dict) -> None:
     order = db["orders"]["#W2378156"]
     keyboard = next(i for i in order["items"] if i["name"] == "Mechanical Keyboard")
     variants = db["products"][keyboard["product_id"]]["variants"].values()
-    choice = resolve.choose_variant("same keyboard but with clicky switches, or no backlight if needed", keyboard, variants)
+    choice = variant_choice.choose_variant("same keyboard but with clicky switches, or no backlight if needed", keyboard, variants)
     assert choice is not None
     assert choice["options"]["switch type"] == "clicky" and choice["available"]
     assert choice["options"]["size"] == keyboard["options"]["size"]  # unmentioned options are kept
     thermostat = next(i for i in order["items"] if i["name"] == "Smart Thermostat")
     variants = db["products"][thermostat["product_id"]]["variants"].values()
-    choice = resolve.choose_variant("one compatible with Google Home instead", thermostat, variants)
+    choice = variant_choice.choose_variant("one compatible with Google Home instead", thermostat, variants)
     assert choice is not None and choice["item_id"] == "7747408585"  # Google Assistant, black: colour kept
-    assert resolve.choose_variant("a different one please", thermostat, variants) is None
+    assert variant_choice.choose_variant("a different one please", thermostat, variants) is None
 
 
 def test_payment_method_by_kind_brand_digits_and_original() -> None:
@@ -80,11 +80,11 @@ def test_cancel_reason(text: str, reason: str | None) -> None:
 
 
 def test_parse_address() -> None:
-    parsed = resolve.parse_address("Please send it to 123 Elm Street, Suite 4, Austin, TX 78701, USA")
+    parsed = addresses.parse_address("Please send it to 123 Elm Street, Suite 4, Austin, TX 78701, USA")
     assert parsed == {"address1": "123 Elm Street", "address2": "Suite 4", "city": "Austin", "state": "TX",
                       "zip": "78701", "country": "USA"}
-    assert resolve.parse_address("45 Oak Ave, Denver, CO 80202")["address2"] == ""
-    assert resolve.parse_address("somewhere in Denver") is None
+    assert addresses.parse_address("45 Oak Ave, Denver, CO 80202")["address2"] == ""
+    assert addresses.parse_address("somewhere in Denver") is None
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_parse_address() -> None:
      ("order 1656367028 to item 1421289881, figure it out, thanks 12345", None)],
 )
 def test_addresses_in_free_phrasing(text: str, expected: tuple | None) -> None:
-    parsed = resolve.parse_address(text)
+    parsed = addresses.parse_address(text)
     keys = ("address1", "address2", "city", "state", "zip")
     assert (tuple(parsed[k] for k in keys) if parsed else None) == expected
     assert parsed is None or parsed["country"] == "USA"
@@ -107,11 +107,11 @@ def test_an_address_named_by_where_it_is_known_from() -> None:
     cabin = {**home, "address1": "5 Lake Rd", "city": "Duluth", "state": "MN", "zip": "55802"}
     office = {**home, "address1": "9 Main St", "city": "New York", "state": "NY", "zip": "10001"}
     known = [("default", home), ("#W1111111 | Canoe | Paddle", cabin), ("#W2222222 | Laptop", office)]
-    assert resolve.address_mentioned("use my home address", known, office) == home
-    assert resolve.address_mentioned("the address on the canoe order", known, office) == cabin
-    assert resolve.address_mentioned("same address as order #W2222222", known, home) == office
-    assert resolve.address_mentioned("my NYC place", known, home) == office
-    assert resolve.address_mentioned("send it to my home address", known, home) is None  # that is where it goes now
+    assert addresses.address_mentioned("use my home address", known, office) == home
+    assert addresses.address_mentioned("the address on the canoe order", known, office) == cabin
+    assert addresses.address_mentioned("same address as order #W2222222", known, home) == office
+    assert addresses.address_mentioned("my NYC place", known, home) == office
+    assert addresses.address_mentioned("send it to my home address", known, home) is None  # that is where it goes now
     assert resolve.orders_named("for #W1111111 use the same address as #W2222222") == ["#W1111111"]
 
 
@@ -140,15 +140,15 @@ def test_which_orders_a_request_means() -> None:
 def test_relative_and_priced_variant_choices(db: dict) -> None:
     def choice(order_id: str, name: str, text: str) -> dict:
         item = next(i for i in db["orders"][order_id]["items"] if i["name"] == name)
-        chosen = resolve.choose_variant(text, item, db["products"][item["product_id"]]["variants"].values())
+        chosen = variant_choice.choose_variant(text, item, db["products"][item["product_id"]]["variants"].values())
         assert chosen is not None and chosen["available"], text
         return {"was": item["options"], "now": chosen["options"], "price": chosen["price"], "id": chosen["item_id"],
                 "others": [v for v in db["products"][item["product_id"]]["variants"].values() if v["available"]]}
 
     lamp = choice("#W6390527", "Desk Lamp", "this lamp is too strong for me, a dimmer one")
-    assert resolve.ordinal(lamp["now"]["brightness"]) < resolve.ordinal(lamp["was"]["brightness"])
+    assert variant_choice.ordinal(lamp["now"]["brightness"]) < variant_choice.ordinal(lamp["was"]["brightness"])
     camera = choice("#W4689314", "Digital Camera", "the longest zoom you've got, nothing else different")
-    assert camera["now"]["zoom"] == max((v["options"]["zoom"] for v in camera["others"]), key=resolve.ordinal)
+    assert camera["now"]["zoom"] == max((v["options"]["zoom"] for v in camera["others"]), key=variant_choice.ordinal)
     cheap = choice("#W9300146", "Desk Lamp", "whatever lamp costs the least, I mean the cheapest")
     assert cheap["price"] == min(v["price"] for v in cheap["others"] if v["item_id"] != "9190635437")
     keep = choice("#W2378156", "Mechanical Keyboard", "the cheapest keyboard but keep the same size")
@@ -156,10 +156,10 @@ def test_relative_and_priced_variant_choices(db: dict) -> None:
     assert keep["price"] == min(v["price"] for v in keep["others"] if v["options"]["size"] == keep["was"]["size"])
     item = next(i for i in db["orders"]["#W2378156"]["items"] if i["name"] == "Mechanical Keyboard")
     variants = db["products"][item["product_id"]]["variants"].values()
-    assert resolve.choose_variant("the priciest one, same size", item, variants) is None  # it already is
-    assert resolve.relative_wants("500 fewer pieces please", {"pieces": "1000", "theme": "art"}) == [
-        resolve.Relative("pieces", -1, False, 500.0)]
-    assert resolve.price_preference("the more expensive one") == 1 and resolve.price_preference("a blue one") == 0
+    assert variant_choice.choose_variant("the priciest one, same size", item, variants) is None  # it already is
+    assert variant_choice.relative_wants("500 fewer pieces please", {"pieces": "1000", "theme": "art"}) == [
+        variant_choice.Relative("pieces", -1, False, 500.0)]
+    assert variant_choice.price_preference("the more expensive one") == 1 and variant_choice.price_preference("a blue one") == 0
 
 
 def test_several_requests_in_one_sentence_and_unclear_items() -> None:
@@ -190,9 +190,9 @@ def test_fallbacks_follow_what_the_order_allows() -> None:
 def test_strict_choice_never_changes_an_option_nobody_mentioned(db: dict) -> None:
     lamp = next(i for i in db["orders"]["#W6390527"]["items"] if i["name"] == "Desk Lamp")
     variants = db["products"][lamp["product_id"]]["variants"].values()
-    loose = resolve.choose_variant("a dimmer lamp", lamp, variants)
+    loose = variant_choice.choose_variant("a dimmer lamp", lamp, variants)
     changes = {k for k, v in lamp["options"].items() if loose["options"][k] != v}
-    strict = resolve.choose_variant("a dimmer lamp", lamp, variants, strict=True)
+    strict = variant_choice.choose_variant("a dimmer lamp", lamp, variants, strict=True)
     assert strict is None if changes - {"brightness"} else strict == loose
 
 
@@ -207,18 +207,18 @@ def test_only_words_that_ask_for_a_change_make_an_item_request(text: str, asks: 
 
 def test_identical_items_each_get_their_own_wish() -> None:
     text = "swap my two lamps (white, LED): one into a black lamp, the other for a brighter one"
-    assert resolve.unit_wishes(text, 2) == ["one into a black lamp, ", "the other for a brighter one"]
+    assert variant_choice.unit_wishes(text, 2) == ["one into a black lamp, ", "the other for a brighter one"]
     spoken = "uh my two mugs first mug red please second one blue and the first one should stay large"
-    assert resolve.unit_wishes(spoken, 2) is not None and resolve.unit_wishes(spoken, 3) is None
-    assert resolve.unit_wishes("change both lamps to a 2 meter one for the desk", 2) is None  # nothing tells them apart
+    assert variant_choice.unit_wishes(spoken, 2) is not None and variant_choice.unit_wishes(spoken, 3) is None
+    assert variant_choice.unit_wishes("change both lamps to a 2 meter one for the desk", 2) is None  # nothing tells them apart
 
 
 def test_identical_kettles_get_different_variants(db: dict) -> None:
     kettles = [i for i in db["orders"]["#W7634667"]["items"] if i["name"] == "Tea Kettle"]
     variants = db["products"][kettles[0]["product_id"]]["variants"].values()
-    wishes = resolve.unit_wishes("for my kettles: the first for gas stoves, and the second in stainless steel", 2)
+    wishes = variant_choice.unit_wishes("for my kettles: the first for gas stoves, and the second in stainless steel", 2)
     assert wishes is not None
-    first, second = (resolve.choose_variant(w, kettles[0], variants) for w in wishes)
+    first, second = (variant_choice.choose_variant(w, kettles[0], variants) for w in wishes)
     assert first["options"]["stovetop compatibility"] == "gas" and first["options"]["material"] == "glass"
     assert second["options"]["material"] == "stainless steel"
 
@@ -231,7 +231,7 @@ def test_identical_kettles_get_different_variants(db: dict) -> None:
      ("set the default address for all my orders to my home", False)],
 )
 def test_an_address_change_for_orders_is_told_from_the_accounts(text: str, orders: bool) -> None:
-    assert resolve.means_order_address(text) is orders
+    assert addresses.means_order_address(text) is orders
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from shopagent.agent import entities
+from shopagent.agent import addresses, entities, resolve
 from shopagent.agent.intents import Intent, IntentClassifier, punctuate, segments
 from shopagent.agent.store.tau2 import export_tau2
 
@@ -100,16 +100,12 @@ def test_an_imperative_on_it_starts_a_sentence_unless_it_continues_one() -> None
 
 
 def test_it_and_the_profile_address_are_an_orders_address_and_the_accounts() -> None:
-    from shopagent.agent import resolve
-
     said = "My parcel still has my old flat. Update it and my profile address to 9 Birch Lane, Reno, NV 89501."
-    assert resolve.means_both_addresses(said) and not resolve.means_account_address(said)
-    assert resolve.means_account_address("update my profile address to 9 Birch Lane, Reno, NV 89501")
+    assert addresses.means_both_addresses(said) and not addresses.means_account_address(said)
+    assert addresses.means_account_address("update my profile address to 9 Birch Lane, Reno, NV 89501")
 
 
 def test_reworded_fallbacks_and_exclusions_keep_their_meaning() -> None:
-    from shopagent.agent import resolve
-
     # the order offered as the fallback is the whole order, and "the only way" asks for nothing "only"
     assert resolve.whole_order_cancel("drop the candle from my open order or cancel the order if that's the only way")
     assert resolve.whole_order_cancel("take the candle out but don't cancel the order") is False
@@ -117,7 +113,7 @@ def test_reworded_fallbacks_and_exclusions_keep_their_meaning() -> None:
     assert resolve.without_exclusion("uh refund everything possible not the kettle") == "uh refund everything possible "
     assert resolve.without_exclusion("the rug is not the right size") == "the rug is not the right size"
     # a verb that moves a parcel, with an order as its object, is about the order's address
-    assert resolve.means_order_address("can you reroute my denver order to my default address")
+    assert addresses.means_order_address("can you reroute my denver order to my default address")
 
 
 def test_the_cancel_reason_is_taken_from_an_answer_that_names_the_item(say: Say, shop) -> None:

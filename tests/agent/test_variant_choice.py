@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shopagent.agent import entities, resolve
+from shopagent.agent import entities, resolve, variant_choice
 
 from .conftest import Say, order
 
@@ -38,11 +38,11 @@ DESK = {"item_id": "6000000001", "product_id": "6100000000", "name": "Standing D
 
 
 def test_a_catalog_id_said_is_that_variant_or_that_product() -> None:
-    chosen = resolve.choose_variant("swap it for item 5000000004 please", MINE, JACKETS)
+    chosen = variant_choice.choose_variant("swap it for item 5000000004 please", MINE, JACKETS)
     assert chosen is not None and chosen["item_id"] == "5000000004"
     spoken = "make it item five zero zero zero zero zero zero zero zero three"
-    assert resolve.choose_variant(spoken, MINE, JACKETS)["item_id"] == "5000000003"
-    assert resolve.choose_variant("item 5000000006 then", MINE, JACKETS) is None  # sold out: never another one
+    assert variant_choice.choose_variant(spoken, MINE, JACKETS)["item_id"] == "5000000003"
+    assert variant_choice.choose_variant("item 5000000006 then", MINE, JACKETS) is None  # sold out: never another one
     mug = {"item_id": "7000000001", "product_id": "7100000000", "name": "Travel Mug", "options": {"size": "large"}}
     order = [MINE, DESK, mug]
     assert [i["name"] for i in resolve.items_mentioned("change 6100000000 to a walnut one", order)] == ["Standing Desk"]
@@ -52,32 +52,32 @@ def test_a_catalog_id_said_is_that_variant_or_that_product() -> None:
 
 def test_every_stated_value_must_hold_or_nothing_is_chosen() -> None:
     wish = "the jacket in navy, size L, with the hood"
-    assert resolve.choose_variant(wish, MINE, JACKETS) is None  # navy L without hood, or olive L: not what was said
-    assert resolve.missing_wishes(wish, MINE, JACKETS) == ["navy", "L", "yes"]
-    chosen = resolve.choose_variant("size L, keep the hood", MINE, JACKETS)
+    assert variant_choice.choose_variant(wish, MINE, JACKETS) is None  # navy L without hood, or olive L: not what was said
+    assert variant_choice.missing_wishes(wish, MINE, JACKETS) == ["navy", "L", "yes"]
+    chosen = variant_choice.choose_variant("size L, keep the hood", MINE, JACKETS)
     assert chosen is not None and chosen["options"]["size"] == "L" and chosen["options"]["hood"] == "yes"
-    assert resolve.missing_wishes("size L, keep the hood", MINE, JACKETS) == []
+    assert variant_choice.missing_wishes("size L, keep the hood", MINE, JACKETS) == []
     # the old colour only describes the current jacket when a new one is asked for
-    chosen = resolve.choose_variant("my navy jacket for an olive one", MINE, JACKETS)
+    chosen = variant_choice.choose_variant("my navy jacket for an olive one", MINE, JACKETS)
     assert chosen is not None and chosen["item_id"] == "5000000003"
 
 
 def test_a_fallback_to_leave_the_item_alone() -> None:
     names = ["Rain Jacket", "Standing Desk"]
-    assert resolve.leaves_alone("navy L with hood; if there's no such jacket, just leave it.", "Rain Jacket", names)
-    assert resolve.leaves_alone("if you cannot find that, keep the jacket as it is", "Rain Jacket", names)
-    assert not resolve.leaves_alone("otherwise leave the desk alone", "Rain Jacket", names)  # about the desk
-    assert not resolve.leaves_alone("size L, and keep the hood", "Rain Jacket", names)  # no condition
-    assert not resolve.leaves_alone("if possible keep the colour", "Rain Jacket", names)
+    assert variant_choice.leaves_alone("navy L with hood; if there's no such jacket, just leave it.", "Rain Jacket", names)
+    assert variant_choice.leaves_alone("if you cannot find that, keep the jacket as it is", "Rain Jacket", names)
+    assert not variant_choice.leaves_alone("otherwise leave the desk alone", "Rain Jacket", names)  # about the desk
+    assert not variant_choice.leaves_alone("size L, and keep the hood", "Rain Jacket", names)  # no condition
+    assert not variant_choice.leaves_alone("if possible keep the colour", "Rain Jacket", names)
 
 
 def test_soft_preferences_rank_after_the_requirements() -> None:
     wide = "160 cm wide; bamboo over oak"
-    assert resolve.choose_variant(wide, DESK, DESKS)["options"]["top"] == "bamboo"
-    assert resolve.choose_variant("160 cm, white or silver over black frames", DESK, DESKS)["options"]["frame"] in (
+    assert variant_choice.choose_variant(wide, DESK, DESKS)["options"]["top"] == "bamboo"
+    assert variant_choice.choose_variant("160 cm, white or silver over black frames", DESK, DESKS)["options"]["frame"] in (
         "white", "silver")
-    assert resolve.choose_variant("160 cm, walnut if possible", DESK, DESKS)["item_id"] == "6000000002"
-    assert resolve.choose_variant("160 cm, ideally walnut", DESK, DESKS)["item_id"] == "6000000002"
+    assert variant_choice.choose_variant("160 cm, walnut if possible", DESK, DESKS)["item_id"] == "6000000002"
+    assert variant_choice.choose_variant("160 cm, ideally walnut", DESK, DESKS)["item_id"] == "6000000002"
     # "if that's not available, walnut" keeps walnut a wish, not a value ruled out
     mentions = entities.find_options("160 cm; if that's not available, walnut", DESKS)
     assert [m.negated for m in mentions] == [False, False]
@@ -85,10 +85,10 @@ def test_soft_preferences_rank_after_the_requirements() -> None:
 
 
 def test_relative_steps_on_ordered_values() -> None:
-    chosen = resolve.choose_variant("one size bigger, same color and hood", MINE, JACKETS)
+    chosen = variant_choice.choose_variant("one size bigger, same color and hood", MINE, JACKETS)
     assert chosen is None  # no navy L with a hood is available
     grey = {**MINE, "item_id": "5000000004", "options": {"color": "grey", "size": "L", "hood": "yes"}}
-    chosen = resolve.choose_variant("a size bigger please", grey, JACKETS)
+    chosen = variant_choice.choose_variant("a size bigger please", grey, JACKETS)
     assert chosen is not None and chosen["options"]["size"] == "XL"
 
 
@@ -109,12 +109,12 @@ def test_owned_items_are_filtered_by_the_values_said_before_their_name() -> None
 
 def test_values_said_not_to_matter_and_ranked_alternatives() -> None:
     # "with or without a hood, doesn't matter": the hood is no requirement, so a hoodless navy L will do
-    chosen = resolve.choose_variant("navy in size L; hood or not doesn't matter", MINE, JACKETS)
+    chosen = variant_choice.choose_variant("navy in size L; hood or not doesn't matter", MINE, JACKETS)
     assert chosen is not None and chosen["item_id"] == "5000000002"
     grey = {**MINE, "item_id": "5000000004", "options": {"color": "grey", "size": "L", "hood": "yes"}}
     # ranked alternatives: the first available one wins, and naming them is no requirement
-    assert resolve.choose_variant("I'd prefer beige, then olive, then navy", grey, JACKETS)["options"]["color"] == "beige"
-    assert resolve.choose_variant("size L: I prefer beige, then olive, then navy", grey, JACKETS)["options"]["color"] == "olive"
+    assert variant_choice.choose_variant("I'd prefer beige, then olive, then navy", grey, JACKETS)["options"]["color"] == "beige"
+    assert variant_choice.choose_variant("size L: I prefer beige, then olive, then navy", grey, JACKETS)["options"]["color"] == "olive"
 
 
 def test_a_plain_reference_or_a_wish_never_filters_the_owned_items() -> None:
@@ -191,25 +191,25 @@ def test_the_variant_of_another_owned_item_is_copied() -> None:
     other = {**MINE, "item_id": "5000000003", "options": {"color": "olive", "size": "L", "hood": "yes"}}
     owned = [("delivered", MINE), ("pending", other)]
     same = "swap my rain jacket for the same model as the one in my pending order"
-    assert resolve.copied_options(same, MINE, owned) == {"color": "olive", "size": "L", "hood": "yes"}
-    assert resolve.variant_with(resolve.copied_options(same, MINE, owned), MINE, JACKETS)["item_id"] == "5000000003"
+    assert variant_choice.copied_options(same, MINE, owned) == {"color": "olive", "size": "L", "hood": "yes"}
+    assert variant_choice.variant_with(variant_choice.copied_options(same, MINE, owned), MINE, JACKETS)["item_id"] == "5000000003"
     # only the options named: "the same colour as my other jacket" keeps the rest as close as it can
-    colour = resolve.copied_options("make it the same color as my other rain jacket", MINE, owned)
-    assert colour == {"color": "olive"} and resolve.variant_with(colour, MINE, JACKETS)["item_id"] == "5000000003"
+    colour = variant_choice.copied_options("make it the same color as my other rain jacket", MINE, owned)
+    assert colour == {"color": "olive"} and variant_choice.variant_with(colour, MINE, JACKETS)["item_id"] == "5000000003"
     # the reference must fit: nothing was received besides this one, and "as now" is no other item
-    assert resolve.copied_options("the same kind as the one I received", MINE, owned) == {}
-    assert resolve.copied_options("keep the same size as now", MINE, owned) == {}
+    assert variant_choice.copied_options("the same kind as the one I received", MINE, owned) == {}
+    assert variant_choice.copied_options("keep the same size as now", MINE, owned) == {}
     grey = {**MINE, "item_id": "5000000006", "options": {"color": "navy", "size": "L", "hood": "yes"}}
-    assert resolve.variant_with({"color": "navy", "size": "L", "hood": "yes"}, grey, JACKETS) is None  # sold out
+    assert variant_choice.variant_with({"color": "navy", "size": "L", "hood": "yes"}, grey, JACKETS) is None  # sold out
 
 
 def test_each_product_gets_only_the_wishes_said_about_it() -> None:
     text = "Change my rain jacket to an olive one, and the standing desk for a walnut top. Thanks!"
     names = ["Rain Jacket", "Standing Desk"]
-    assert "walnut" not in resolve.words_about(text, "Rain Jacket", names)
-    assert "olive" not in resolve.words_about(text, "Standing Desk", names)
-    assert resolve.choose_variant(resolve.words_about(text, "Standing Desk", names), DESK, DESKS)["item_id"] == "6000000002"
-    assert resolve.words_about("make it olive", "Rain Jacket", names) == "make it olive"  # not named: all the words
+    assert "walnut" not in variant_choice.words_about(text, "Rain Jacket", names)
+    assert "olive" not in variant_choice.words_about(text, "Standing Desk", names)
+    assert variant_choice.choose_variant(variant_choice.words_about(text, "Standing Desk", names), DESK, DESKS)["item_id"] == "6000000002"
+    assert variant_choice.words_about("make it olive", "Rain Jacket", names) == "make it olive"  # not named: all the words
 
 
 def test_an_ambiguous_value_yields_to_one_stated_for_its_option() -> None:
@@ -218,7 +218,7 @@ def test_an_ambiguous_value_yields_to_one_stated_for_its_option() -> None:
     mine = {"item_id": "4000000001", "product_id": "4100000000", "name": "Ski Helmet", "price": 60.0,
             "options": {"size": "S", "padding": "low"}}
     # "medium" could be the size or the padding; the padding is said to be high, so it is the size
-    assert resolve.choose_variant("a medium one with high padding", mine, helmets)["item_id"] == "4000000003"
+    assert variant_choice.choose_variant("a medium one with high padding", mine, helmets)["item_id"] == "4000000003"
 
 
 def test_a_wish_for_the_new_variant_never_picks_the_owned_item() -> None:
