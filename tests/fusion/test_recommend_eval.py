@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import psutil
 import pytest
 import torch
 
@@ -14,6 +15,7 @@ from shopagent.fusion.evaluate import (
     last_order_split,
     orders_by_user,
     probe_accuracy,
+    probe_rows,
     ranking_metrics,
     recommend_table,
     summarise,
@@ -84,11 +86,15 @@ def test_models_trained_in_a_pool_score_exactly_as_in_process() -> None:
         assert none is None  # one worker: train in this process, no processes to start
 
 
-def test_probe_separable_features() -> None:
+def test_probe_separable_features_and_no_idle_workers_left() -> None:
     rng = np.random.default_rng(0)
     labels = ["a", "b"] * 30
     features = rng.standard_normal((60, 5)) + np.array([[3.0 if l == "a" else -3.0] for l in labels])
     assert probe_accuracy(features, labels)[0] > 0.95
+    rows = probe_rows(features, {"side": labels, "noise": ["x", "y", "z"] * 20})
+    assert [r[0] for r in rows] == ["side", "noise"] and float(rows[0][3].split()[0]) > 0.95
+    workers = [c for c in psutil.Process().children(recursive=True) if "LokyProcess" in " ".join(c.cmdline())]
+    assert workers == []  # shut down with the table, not left idle holding memory
 
 
 PRODUCT = {
