@@ -8,6 +8,7 @@ describes ("the one my luggage went to") against the addresses they have.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from shopagent.agent import entities
 from shopagent.agent.entities import Record
@@ -89,7 +90,8 @@ def ships_to(text: str, address: Record) -> bool:
 
 
 _DEFAULT_ADDRESS = re.compile(
-    r"\b(?:default|home|profile|account'?s?|usual)\b(?: \w+)? address\b|\baddress on (?:my|the) (?:account|profile)")
+    r"\b(?:default|home|profile|account'?s?|usual)\b(?: \w+)? address\b|\baddress on (?:my|the) (?:account|profile)"
+    r"|\b(?:on|in|to|and|for) (?:my|the) (?:user )?(?:account|profile)\b")  # "fix it on my orders and my account"
 
 
 _ORDER_TARGET = re.compile(r"\baddress(?:es)? (?:of|on|for) (?:\w+ ){0,3}orders?\b|\borders?'?s? (?:shipping |delivery )?address"
@@ -148,6 +150,27 @@ def order_address_request(text: str) -> str | None:
         if means_order_address(sentence) and _CHANGE_WORDS.search(sentence) and _DEFAULT_ADDRESS.search(rest):
             return sentence
     return None
+
+
+_POINTS_BACK = re.compile(r"\b(?:it|that|this|them)\b", re.I)
+
+
+def address_parts(parts: Sequence[str]) -> tuple[int, int] | None:
+    """The sentences that make one address change said in pieces ("I may have typed my address wrong;
+    it should be 12 Oak Lane, Boise, ID 83702. Please fix it on my orders and my account."): the one
+    giving the address in full, the sentence before it when that only talks about the address, and those
+    after it that point back at it to say where it goes. (first, last) indexes; None when it stands alone."""
+    at = next((i for i, part in enumerate(parts) if parse_address(part) is not None), None)
+    if at is None:
+        return None
+    before = parts[at - 1] if at else ""  # "my address is wrong", not "send order #W… to my default address"
+    first = at - 1 if (re.search(r"\baddress", before, re.I) and parse_address(before) is None
+                       and not re.search(r"\bto\b", _WANT_TO.sub(r"\1", before), re.I)) else at
+    last = at
+    while last + 1 < len(parts) and parse_address(parts[last + 1]) is None and _POINTS_BACK.search(parts[last + 1]) and (
+            _ORDER_TARGET.search(parts[last + 1]) or _DEFAULT_ADDRESS.search(parts[last + 1].lower())):
+        last += 1
+    return (first, last) if last > first else None
 
 
 # An order told by what it holds: "my luggage set order", "the order with the tablet" (the products only,

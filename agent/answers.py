@@ -51,7 +51,9 @@ _KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
 _YES_NO = re.compile(r"^\s*(?:is|are|does|do|can|could|has|have|got)\b|\b(?:available|in stock|come in|comes in|sell)\b")
 _LIST = re.compile(r"\b(?:options?|variants?|versions?|choices|kinds?|types?|models?|configurations?|"
                    r"come in|comes in|tell me (?:more )?about|what (?:do|does) .* have)\b")
-_PURCHASED = re.compile(r"\b(?:i|we)\s+(?:have\s+|just\s+|already\s+)?(?:bought|ordered|purchased|received|got|paid)\b", re.I)
+_PURCHASED = re.compile(r"\b(?:i|we)\s+(?:have\s+|just\s+|already\s+)?(?:bought|ordered|purchased|received|got|paid|spent)\b"
+                        r"|\b(?:have|did)\s+(?:i|we)\s+(?:\w+\s+)?(?:spen[dt]|pa(?:y|id)|buy|bought|order(?:ed)?)\b"  # "how much have I spent"
+                        r"|\b(?:my|our)\s+(?:past|previous|earlier|old|other)\s+(?:orders?|purchases?)\b", re.I)
 _MINE = re.compile(r"\bmy\s+((?:\S+\s+){0,3}\S+)", re.I)
 # Money questions about orders (refunds, savings, totals) are the order flows' to answer, not the catalog's.
 _ORDER_MONEY = re.compile(r"\b(?:get back|refund\w*|save|saving|owe|total|difference|balance|charged?)\b", re.I)

@@ -20,7 +20,7 @@ from typing import Any
 
 from shopagent.agent import addresses, answers, resolve, variant_choice
 from shopagent.agent.availability import SearchUnavailable
-from shopagent.agent.entities import Entities, PaymentMention, find_emails, named_products
+from shopagent.agent.entities import Entities, PaymentMention, find_emails, name_candidates, named_products
 from shopagent.agent.intents import segments
 from shopagent.agent.store.errors import NotFound, StoreError, WrongUser
 from shopagent.agent.store.shop import ShopSession
@@ -62,6 +62,7 @@ class DialogueState:
     # changes done or declined here, so a restated request is acknowledged, not redone:
     # {"tool", "summary", "order_id", "items" (product names), "address", "was" (an order's former address), "declined"}
     done: list[dict[str, Any]] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)  # products the shopper lost: refused once, never offered again
     turns: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,6 +125,7 @@ class Dialogue:
     def step(self, state: DialogueState, text: str, understanding: Understanding) -> Decision:
         state.turns += 1
         decision = Decision()
+        understanding = _address_in_pieces(text, understanding)
         self._authenticate_from(text, understanding.entities, decision)
         if state.pending is not None:
             answer = resolve.yes_or_no(text)
@@ -161,9 +163,13 @@ class Dialogue:
                 for _, clause in understanding.other_requests:
                     own = own.replace(clause, " ")
                 state.flow = self._item_request(own) or state.flow
+                if state.flow in _ASIDES:  # "how many tees do you have? And I'd like my small ones in purple."
+                    asked = [(flow, part) for part in segments(own)[1:] if (flow := self._asked_item_flow(part))]
+                    understanding = replace(understanding, other_requests=[*understanding.other_requests, *asked])
         elif state.awaiting == "reason" and (reason := resolve.cancel_reason(text)):
             state.slots["reason"] = reason  # "the lamp, I no longer need it": the answer, though it names an item
         own_words = text
+        queued = len(state.queue)
         for intent, clause in understanding.other_requests:
             asked = (_order_change(clause) or self._item_request(clause)) if intent in _ASIDES and intent != state.flow else None
             if asked:
@@ -186,6 +192,12 @@ class Dialogue:
             elif (intent == "product_question" or intent == "product_search" and clause.rstrip().endswith("?")) and \
                     self._product_aside(state, clause, decision):  # "… also how many lamps do you have?"
                 own_words = own_words.replace(clause, " ")
+        if fresh and state.queue[queued:] and state.queue[queued]["flow"] in _ITEM_FLOWS and \
+                _CONDITIONAL.match(_FILLER_LEAD.sub("", own_words)):
+            # "Also the skateboard: make it maple. If you can't, cancel that order.": the intent read was the
+            # fallback's; the request is the change it falls back from, whose flow weighs the fallback itself
+            request = state.queue.pop(queued)
+            state.flow, own_words = request["flow"], f"{request['said']} {own_words}"
         if fresh:
             self._split_actions(state, own_words)
             if self._lock_free_first(state, own_words):
@@ -228,8 +240,8 @@ class Dialogue:
         a change request mixing kinds is split by kind, and the requests are requeued lock-free first.
         True when that changed anything (the current flow then waits in the queue)."""
         requests = [{"flow": state.flow or "", "said": own_words}]
-        if state.flow == "modify_order":
-            requests = _by_kind(own_words, str(state.turns))
+        if state.flow == "modify_order" or state.flow == "exchange_item" and _modification(own_words) == "address":
+            requests = _by_kind(own_words, str(state.turns))  # "swap my jigsaw for … and fix my address to …"
         everything = [*requests, *state.queue]
         ordered = sorted(everything, key=lambda r: _change_kind(r["flow"], r["said"]) not in ("address", "payment"))
         if len(requests) == 1 and ordered == everything:
@@ -271,7 +283,8 @@ class Dialogue:
             address = addresses.parse_address(clause) or addresses.address_mentioned(clause, self._known_addresses())
         account = _ACCOUNT_TARGET.search(clause) is not None  # "my default address too": not an order's
         # "change my pending orders to it" is not the account's change; "the address on one of my orders" only says where
-        orders = bool(named_orders) or len(_ORDER_WORD.findall(clause)) > len(_ORDER_SOURCE.findall(clause))
+        orders = (bool(named_orders) or len(_ORDER_WORD.findall(clause)) > len(_ORDER_SOURCE.findall(clause))
+                  or addresses.means_both_addresses(clause))  # "on my other orders and on my account": orders too
         action = resolve.action_asked(clause)
         gone = action is None and resolve.asks_item_change(clause)  # "I no longer need the lamp"
         asks_change = not _ANOTHER.search(clause) and (action or gone or self._item_request(clause) is not None)
@@ -309,6 +322,15 @@ class Dialogue:
                 if variant_choice.choose_variant(clause, item, variants) is not None:
                     return "exchange_item"  # delivered: an exchange; pending: it becomes a change to the order
         return None
+
+    def _asked_item_flow(self, clause: str) -> str | None:
+        """:meth:`_item_request`; before sign-in, when the owned items are not known yet, the item
+        action the clause's verb asks for ("I'd like my small tees switched to purple")."""
+        if self.session.user_id is not None:
+            return self._item_request(clause)
+        if "?" in clause or _SEARCHING.search(clause) or (action := resolve.action_asked(clause)) is None:
+            return None
+        return _ACTION_FLOWS[action]
 
     def _switches(self, state: DialogueState, understanding: Understanding) -> bool:
         """A confident, different request replaces the current flow; answers to questions don't."""
@@ -363,9 +385,11 @@ class Dialogue:
         # "my email is a@x.com, or maybe b@x.com": try each one said
         attempts: list[tuple[str, dict[str, str]]] = [
             ("find_user_id_by_email", {"email": email}) for email in find_emails(text)]
-        if entities.first_name and entities.last_name and entities.zip:
-            attempts.append(("find_user_id_by_name_zip", {
-                "first_name": entities.first_name, "last_name": entities.last_name, "zip": entities.zip}))
+        if entities.first_name and entities.last_name and entities.zip:  # "sofia li, san antonio 78260": each name
+            names = dict.fromkeys([(entities.first_name, entities.last_name),
+                                   *((n.first, n.last) for n in name_candidates(text) if n.last)])
+            attempts += [("find_user_id_by_name_zip", {"first_name": first, "last_name": last, "zip": entities.zip})
+                         for first, last in names]
         for tool, args in attempts:
             try:
                 self.session.call(tool, args)
@@ -612,7 +636,9 @@ class Dialogue:
     def _flow_exchange_item(self, state: DialogueState, text: str, decision: Decision) -> None:
         if self._lost(state, text, decision) or self._all_excluded(state, text, decision):
             return
-        if "order_id" not in state.slots and self._only_held_in(text, _FLOW_STATUS["modify_order"][0]):
+        named = {o["status"] for o in self._orders() if o["order_id"] in resolve.orders_named(text)}
+        if "order_id" not in state.slots and (named and named <= set(_FLOW_STATUS["modify_order"][0])
+                                              or self._only_held_in(text, _FLOW_STATUS["modify_order"][0])):
             state.flow, state.slots["modify"] = "modify_order", "items"  # not received yet: a change to the order
             self._flow_modify_order(state, text, decision)
             return
@@ -625,7 +651,15 @@ class Dialogue:
         lost = _LOST.search(text)
         gone = set(named_products(lost.group(), owned)) if lost else set()
         if not gone or not set(named_products(text[lost.end():], owned)) <= gone:
-            return False  # "I lost the receipt", or the request is about another product
+            # named again later ("the charger, I don't need it without the tablet"): of the products this
+            # flow could act on, only lost ones
+            statuses = _FLOW_STATUS[state.flow or "return_item"][0]
+            held = {i["name"] for o in self._orders() if o["status"] in statuses for i in o["items"]}
+            named = set(named_products(text, held))
+            if not named or not named <= set(state.lost):
+                return False  # "I lost the receipt", or the request is about another product
+            gone = named
+        state.lost = sorted({*state.lost, *gone})
         state.finish_flow()
         decision.say("refused", reason=f"a lost {' or '.join(sorted(gone))} cannot be returned or exchanged, "
                                        "since both need the item sent back to us")
@@ -636,10 +670,14 @@ class Dialogue:
 
     def _only_held_in(self, text: str, statuses: tuple[str, ...]) -> bool:
         """The products named are only in orders of these statuses (e.g. not received yet); those named
-        as exceptions ("cancel everything except the boots") do not count."""
+        as exceptions ("cancel everything except the boots") do not count, nor orders the words rule out
+        ("the sunglasses I just ordered" are in no delivered order)."""
         orders = self._orders()
-        named = named_products(resolve.without_exclusion(text), {i["name"] for o in orders for i in o["items"]})
-        holders = {o["status"] for o in orders if any(i["name"] in named for i in o["items"])}
+        names = sorted({i["name"] for o in orders for i in o["items"]})
+        holders: set[str] = set()
+        for name in named_products(resolve.without_exclusion(text), names):
+            where = resolve.copy_placed(text, name, names) or resolve.placed(text, name)
+            holders |= {o["status"] for o in orders if where in (None, o["status"]) and any(i["name"] == name for i in o["items"])}
         return bool(holders) and holders <= set(statuses)
 
     def _flow_modify_order(self, state: DialogueState, text: str, decision: Decision) -> None:
@@ -658,7 +696,7 @@ class Dialogue:
             state.flow = "exchange_item"  # "change the lamp in order #W…", already received: only an exchange can
             self._item_change(state, text, decision, "exchange_delivered_order_items", swap=True)
             return
-        if what == "address" or addresses.parse_address(text):
+        if what == "address" or what is None and addresses.parse_address(text):  # an items change keeps to its items
             state.slots["modify"] = "address"
             self._address_change(state, text, decision, "modify_pending_order_address", {"order_id": order["order_id"]})
         elif what == "payment":
@@ -686,7 +724,10 @@ class Dialogue:
             own = " ".join(resolve.clauses_for(verb, said) for said in state.slots.get("said") or [text])
             known = [{**v, "name": i["name"]} for i in order["items"]  # "my small t-shirt": sizes it comes in
                      for v in self.session.get_product_details(i["product_id"])["variants"].values()]
-            chosen = resolve.chosen_items(own, order["items"], known, order["status"])
+            owned_names = {i["name"] for o in self._orders() for i in o["items"]}
+            chosen = resolve.chosen_items(own, order["items"], known, order["status"], others=owned_names)
+            if tool != "modify_pending_order_items":
+                self._queue_unreceived(state, own, chosen)
             if not chosen and len(order["items"]) == 1 and not named_products(own, [order["items"][0]["name"]]):
                 chosen = order["items"]  # the only item, not named otherwise than it is
             if not chosen or resolve.unclear_items(own, order["items"]):
@@ -769,6 +810,20 @@ class Dialogue:
                  and _modification(r["said"]) is None and resolve.chosen_items(r["said"], order["items"])]
         state.queue[:] = [r for r in state.queue if r not in later]
         return [r["said"] for r in later]
+
+    def _queue_unreceived(self, state: DialogueState, words: str, chosen: list[Mapping[str, Any]]) -> None:
+        """"Swap the helmet … and make my new grill order the same grill I received": a product the
+        words place in a pending order and ask to change is a change to that order, queued next (once)."""
+        orders = self._orders()
+        names = sorted({i["name"] for o in orders for i in o["items"]})
+        pending = {i["name"] for o in orders if o["status"] in _FLOW_STATUS["modify_order"][0] for i in o["items"]}
+        done = {n for memo in state.done if memo["tool"] == "modify_pending_order_items" for n in memo["items"]}
+        queued = {n for r in state.queue if r["flow"] == "modify_order" for n in named_products(r["said"], names)}
+        for name in (set(named_products(words, names)) & pending) - {i["name"] for i in chosen} - done - queued:
+            about = variant_choice.words_about(words, name, names)
+            copy = resolve.copy_placed(words, name, names)
+            if (copy or resolve.placed(about, name)) == "pending" and (copy or resolve.asks_item_change(about)):
+                state.queue.append({"flow": "modify_order", "said": about})
 
     def _payment_method(
         self,
@@ -963,6 +1018,7 @@ class Dialogue:
         pending = state.pending
         assert pending is not None
         key = f"{self.session.conversation_id}:{pending['token'][:24]}"
+        old_default = self._user()["address"] if pending["tool"] == "modify_user_address" else None
         self._snapshot = None  # the change alters the account or an order
         try:
             self.session.confirm(pending["token"], idempotency_key=key)
@@ -977,6 +1033,26 @@ class Dialogue:
             state.done.append(pending["memo"])
         state.finish_flow()
         decision.say("change_done", done=pending["summary"])
+        if old_default is not None:
+            self._offer_order_addresses(state, decision, old_default, pending["arguments"])
+
+    def _offer_order_addresses(
+        self, state: DialogueState, decision: Decision, old: Mapping[str, Any], new: Mapping[str, Any]
+    ) -> None:
+        """A corrected default address ("I typed my address wrong") leaves pending orders still going to
+        the old one: each is offered the new address, with its own preview and yes. Not when a queued
+        request changes order addresses anyway, nor for an order this conversation already moved (or
+        kept) where it goes."""
+        if any(_change_kind(r["flow"], r["said"]) == "address" for r in state.queue if r["flow"] == "modify_order"):
+            return
+        settled = {d["order_id"] for d in state.done if d["order_id"] and d["address"] is not None}
+        stale = [o for o in self._orders() if o["status"] in _FLOW_STATUS["modify_order"][0] and o["order_id"] not in settled
+                 and addresses.same_address(o.get("address") or {}, old) and not addresses.same_address(o.get("address") or {}, new)]
+        if not stale:
+            return
+        said = f"Change its address to {_address_line(new)}."
+        state.queue[0:0] = [{"flow": "modify_order", "said": said, "order_id": o["order_id"]} for o in stale]
+        decision.say("order_address_offer", orders=", ".join(o["order_id"] for o in stale))
 
     def _memo(self, tool: str, args: Mapping[str, Any], summary: str) -> dict[str, Any]:
         """What a change touches (products, the new address), to recognise it when it is asked again."""
@@ -1045,8 +1121,9 @@ class Dialogue:
 
     def _product_aside(self, state: DialogueState, clause: str, decision: Decision) -> bool:
         """A product question asked alongside another request is answered at once when the catalog
-        can, else queued for after it; False when it is the current flow's own question."""
-        if state.flow in ("product_question", "product_search"):
+        can, else queued for after it; False when it is the current flow's own question, or no question
+        but what an order holds ("Order #W… has two kettles."), which tells the request its order."""
+        if state.flow in ("product_question", "product_search") or "?" not in clause and resolve.orders_named(clause):
             return False
         signed_out = answers.about_purchase(clause) and self.session.user_id is None
         answer = None if signed_out else answers.answer_product_question(self.session, clause)
@@ -1072,11 +1149,13 @@ class Dialogue:
 
 _PAID_ASKED = re.compile(r"\b(?:how much|what|total)\b.*\b(?:i|we) (?:\w+ )?(?:pa(?:y|id)|spen[dt])\b", re.I)
 _ITEM_FLOWS = ("cancel_order", "return_item", "exchange_item", "modify_order")
-_TOTAL_ASKED = re.compile(r"\bhow much\b(?!.*\b(?:did i|have i|i paid|i spent)\b).*\b(?:in total|total|altogether|in all|back|refund\w*|save|pay)\b|\btotal (?:refund|amount)", re.I)
+_TOTAL_ASKED = re.compile(r"\b(?:how much|what(?:'s| is| will be| would be)? (?:the |my )?total)\b(?!.*\b(?:did i|have i|i paid|i spent)\b)"
+                          r"(?:.*\b(?:in total|total|altogether|in all|back|refund\w*|save|pay)\b|(?<=total))|\btotal (?:refund|amount)", re.I)
 _QUESTION_FLOWS = ("policy_question", "product_question", "product_search", "account_info")  # they change nothing
 _QUESTION = re.compile(r"\?|^\W*(?:what|how|which|when|where|who|why|is|are|do|does|can|could|will|would)\b", re.I)
 _CONDITION_WORD = re.compile(r"\b(?:if|unless|otherwise|or else|failing that)\b", re.I)
 _CONDITIONAL = re.compile(r"\W*(?:if|otherwise|or else|failing that|unless)\b", re.I)
+_FILLER_LEAD = re.compile(r"^\W*(?:(?:also|and|plus|oh|so|then|now|um|uh)\b\W*)*", re.I)
 _STATUS_ASKED = re.compile(r"\?|\b(?:track\w*|status|where|when|arriv\w*|deliver\w*|shipped)\b", re.I)
 _ASIDES = ("product_search", "product_question", "order_status")  # labels an item request can be mistaken for
 _ACTION_FLOWS = {"return": "return_item", "cancel": "cancel_order", "exchange": "exchange_item"}
@@ -1092,7 +1171,8 @@ _LOST = re.compile(r"\b(?:i|we)(?:'ve| have)?(?: just| recently| already)? (?:lo
 _MY_ORDER = re.compile(r"\b(?:my|our)\s+(?:[\w-]+\s+){0,2}?order\b|#?\bW\d{7}\b", re.I)  # not "orders": which one is open
 _ORDER_LEAD = re.compile(r"\W*(?:(?:uh|um|so|and|also|now|well|okay|ok)\s+)*(?:for|on|in|about|with) (?:my|our|the|that|this)"
                          r" (?:[\w'-]+ ){0,2}?order\b", re.I)  # "so for my open order …": which order, no change yet
-_LISTED = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+)(?=(?:my|the|it|its|their|a|an|to)\b)", re.I)  # "…, and my …"
+_LISTED = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+)(?=(?:(?:please\s+)?(?:fix|change|update|correct|set|switch|move)\s+)?"
+                     r"(?:my|the|it|its|their|a|an|to)\b)", re.I)  # "…, and my …", "… and fix my address to …"
 _DESTINATION_END = re.compile(r"\bto (?:my|our|the|a|an|this|that) (?:[\w'-]+ ){0,3}[\w'-]+\W*$", re.I)  # "… to my new flat"
 _ITEM_WISH = re.compile(r"\b(?:in|to|for|into|instead|with(?:out)?)\b", re.I)  # "the lamp in white", not "the lamp"
 _ACCOUNT_TARGET = re.compile(r"\b(?:default|account|profile)\b", re.I)
@@ -1134,6 +1214,21 @@ def _by_kind(words: str, tag: str) -> list[dict[str, str]]:
     if len(requests) > 1:
         return [{**request, "with": tag} for request in requests]
     return requests or [{"flow": "modify_order", "said": words}]
+
+
+def _address_in_pieces(text: str, understanding: Understanding) -> Understanding:
+    """An address change said over several sentences (:func:`addresses.address_parts`) is one request:
+    its sentences leave the other requests, and become one unless the message opens with them."""
+    parts = segments(text)
+    span = addresses.address_parts(parts)
+    if span is None or (start := text.find(parts[span[0]])) < 0 or (end := text.find(parts[span[1]], start)) < 0:
+        return understanding
+    inside = set(parts[span[0] : span[1] + 1])
+    others = [(intent, clause) for intent, clause in understanding.other_requests if clause not in inside]
+    if span[0] > 0:
+        others.append(("update_address", text[start : end + len(parts[span[1]])]))
+        others.sort(key=lambda request: text.find(request[1]))
+    return replace(understanding, other_requests=others)
 
 
 def _pieces(part: str) -> list[tuple[str, str | None]]:

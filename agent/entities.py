@@ -129,7 +129,7 @@ _NOT_NAMES = ENGLISH_STOP_WORDS | {
     "sorry", "here", "calling", "looking", "trying", "wondering", "writing", "fine", "good", "great", "new",
     "order", "orders", "zip", "code", "email", "number", "cancel", "return", "exchange", "refund", "help",
     "customer", "user", "account", "address", "really", "still", "actually", "also", "want", "need", "like",
-    "right", "alright", "yup", "hmm", "oh",
+    "right", "alright", "yup", "hmm", "oh", "live", "living",
 }
 
 
@@ -139,7 +139,7 @@ def find_name(text: str, asked: bool = False) -> PersonName | None:
     A bare name (no cue) is accepted only beside a zip code or when ``asked`` (the agent just asked
     for the name): otherwise two ordinary words ("cancel order") would pass for one.
     """
-    lowercase = text == text.lower()
+    lowercase = _typed_lowercase(text)
     for m in _NAME_CUE.finditer(text):
         strong = m.group(1).lower() in _STRONG_CUES
         tokens = _name_tokens(text[m.end() :], capitalised=not lowercase, shaped=lowercase and not strong)
@@ -148,29 +148,63 @@ def find_name(text: str, asked: bool = False) -> PersonName | None:
     zip_code = find_zip(text)
     if asked or zip_code:
         rest = _EMAIL.sub(" ", spoken_to_digits(text) if lowercase else text)
-        # "Ana Ruiz, zip 10001. I lost my email": the name is what comes right before the zip; else the
-        # only two or three words that can be a name.
+        # "Ana Ruiz, zip 10001. I lost my email": the name is the run of name-like words nearest before
+        # the zip ("ana ruiz, denver 10001": a lone word or a place after "in"/"from" is not it); else
+        # the only two or three words that can be a name.
         before = _before_zip(rest) if zip_code else []
-        words = before or [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*", re.sub(r"\d", " ", rest)) if w.lower() not in _NOT_NAMES]
+        words = before or [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*", re.sub(r"\d", " ", rest))
+                           if w.lower() not in _NOT_NAMES and not _CONTRACTED.search(w)]
         if 2 <= len(words) <= 3 and (lowercase or all(w[0].isupper() for w in words)):
             return _person(words)
     return None
 
 
+def _typed_lowercase(text: str) -> bool:
+    """Typed without capitals, bar the pronoun "I" that keyboards capitalise ("mei kovacs, I forgot")."""
+    return re.sub(r"\bI(?=\b|')", "i", text) == text.lower()
+
+
+_PLACE_BEFORE = frozenset({"in", "from", "at", "near", "to"})
+
+
+def name_candidates(text: str) -> list[PersonName]:
+    """Every name a bare "<name>, <city> <zip>" may hold, :func:`find_name`'s first: words alone cannot
+    tell "sofia li, san antonio 78260" from "san antonio, sofia li 78260", so the account lookup tries each."""
+    found = find_name(text)
+    lowercase = _typed_lowercase(text)
+    if find_zip(text) is None:
+        return [found] if found else []
+    rest = _EMAIL.sub(" ", spoken_to_digits(text) if lowercase else text)
+    runs = [run[-3:] for run in _runs_before_zip(rest)]
+    others = [_person(run) for run in runs if lowercase or all(w[0].isupper() for w in run)]
+    return list(dict.fromkeys([*([found] if found else []), *others]))
+
+
 def _before_zip(text: str) -> list[str]:
-    """The two or three name-like words just before the zip code (or "zip"), with nothing between."""
+    """The two or three name-like words nearest before the zip code (or "zip"), skipping a place."""
+    runs = _runs_before_zip(text)
+    return runs[0][-3:] if runs else []
+
+
+def _runs_before_zip(text: str) -> list[list[str]]:
+    """Each run of two or more name-like words before the zip code (or "zip") that is no place, nearest first."""
     cue = re.search(r"\b(?:zip|postal|postcode)\b|\d(?:\s?\d){4}", text, re.IGNORECASE)
     if cue is None:
         return []
-    words = re.findall(r"[A-Za-z][A-Za-z'-]*|[^\sA-Za-z]", text[: cue.start()])
-    while words and words[-1] in (",", "-", ":") or words and words[-1].lower() in ("in", "at", "and", "my", "with"):
-        words.pop()
-    names: list[str] = []
-    for word in reversed(words):
-        if not re.fullmatch(r"[A-Za-z][A-Za-z'-]*", word) or word.lower() in _NOT_NAMES or len(names) == 3:
-            break
-        names.insert(0, word)
-    return names if len(names) >= 2 else []
+    runs: list[tuple[list[str], bool]] = []  # runs of name-like words, and whether each is a place
+    previous: str | None = ""  # the word before the next run; None inside a run
+    for word in re.findall(r"[A-Za-z][A-Za-z'-]*|[^\sA-Za-z]", text[: cue.start()]):
+        if re.fullmatch(r"[A-Za-z][A-Za-z'-]*", word) and word.lower() not in _NOT_NAMES and not _CONTRACTED.search(word):
+            if previous is not None:
+                runs.append(([], previous.lower() in _PLACE_BEFORE))
+            runs[-1][0].append(word)
+            previous = None
+        else:
+            previous = word
+    return [run for run, place in reversed(runs) if len(run) >= 2 and not place]
+
+
+_CONTRACTED = re.compile(r"(?:n't|'(?:m|re|ve|ll|d))$", re.IGNORECASE)
 
 
 def _name_tokens(rest: str, capitalised: bool, shaped: bool) -> list[str]:
@@ -352,9 +386,13 @@ _ALL_ITEMS = re.compile(
 )
 
 
+_KEPT = re.compile(r"\b(?:keep(?:ing)?|leav(?:e|ing)|hold(?:ing)? on to|not|nothing but)\s+(?:\w+\s+){0,2}?"
+                   r"(?:everything|all|the rest)(?:\s+(?:else|of (?:it|them)))?\b")
+
+
 def mentions_all_items(text: str) -> bool:
-    """True for "all items", "everything", "the whole order"."""
-    return bool(_ALL_ITEMS.search(text.lower()))
+    """True for "all items", "everything", "the whole order"; not "only the watch, keep everything else"."""
+    return bool(_ALL_ITEMS.search(_KEPT.sub(" ", text.lower())))
 
 
 # --- product options and variants -----------------------------------------------------------
@@ -571,6 +609,7 @@ def named_products(text: str, names: Iterable[str], taken: Iterable[str] = ()) -
     cannot claim unrelated questions."""
     words = tokens(text)
     joined = {a + b for a, b in zip(words, words[1:])} | set(words)
+    written = {_singular(w) for w in re.findall(r"[a-z0-9]+", text.lower())}  # unstemmed: "smartwatches"
     cores = {name: name_core(name) for name in dict.fromkeys(names)}
     heads = Counter(_head(core) for core in cores.values())
     found: dict[str, float] = {}
@@ -578,11 +617,17 @@ def named_products(text: str, names: Iterable[str], taken: Iterable[str] = ()) -
         if not core:
             continue
         if any(find_phrase(words, phrase) >= 0 or (len(phrase) > 1 and "".join(phrase) in joined)
-               for phrase in {tokens(name), core}):
+               for phrase in {tokens(name), core}) or len(core) > 1 and _compound(name) in written:
             found[name] = 1.0
         elif (head := _head(core)) and heads[head] == 1 and head in words:
             found[name] = 0.5
     return found | {name: 0.5 for name in _clipped(text, cores, taken) if name not in found}
+
+
+def _compound(name: str) -> str:
+    """The name written as one word ("smartwatch" for "Smart Watch"), compared unstemmed: stems are cut
+    short, and "electric" must not read as "Electric Kettle"."""
+    return _singular("".join(re.findall(r"[a-z0-9]+", _QUALIFIERS.split(name, maxsplit=1)[0].lower())))
 
 
 _CLIP_BEFORE = frozenset({"my", "the", "that", "this", "those", "these", "our", "both", "all", "each", "and", "or"})

@@ -10,6 +10,7 @@ the asking to the dialogue. Choosing a variant lives in :mod:`variant_choice`, r
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -35,14 +36,19 @@ _NO = re.compile(
 # it?") is no yes to that preview.
 _YES_BUT = re.compile(r"\b(?:but|instead|rather|except|though)\b|\?", re.I)
 _EXCEPT = re.compile(
-    r"\b(?:except(?: for)?|but not|other than|apart from|besides|excluding|(?:but )?(?:i'?m |i am |i'?ll )?keep(?:ing)?)\b"
-    # "return everything possible, not the boots": a bare "not" right after what "everything" covers
-    r"|(?:(?<=everything )|(?<=everything, )|(?<=possible )|(?<=possible, )|(?<=orders )|(?<=orders, ))not\b(?= (?:the|my|those|these)\b)",
+    r"\b(?:except(?: for)?|but not|other than|apart from|aside from|besides|excluding|minus|save for"
+    r"|(?:but )?(?:i'?m |i am |i'?ll )?keep(?:ing)?)\b"
+    # "return everything possible, not the boots": a bare "not" right after what "everything" covers, or
+    # starting its own clause ("cancel all you can. not the boots though"); "everything but the boots"
+    r"|(?:(?<=everything )|(?<=everything, )|(?<=possible )|(?<=possible, )|(?<=orders )|(?<=orders, )|(?<=[.;,] )|^)"
+    r"not\b(?= (?:the|my|those|these)\b)|(?<=everything )but\b(?= (?:the|my|those|these)\b)",
     re.I)
 _LATEST = re.compile(r"\b(?:latest|most recent|more recent|last|newest|newer|recent one|later one)\b", re.I)
 _EARLIEST = re.compile(r"\b(?:earliest|oldest|older|earlier one|earlier order|first one|first order)\b", re.I)
 _OTHER_CARD = re.compile(r"\b(?:other|another|different|second)\s+(?:credit\s+|debit\s+)?card\b", re.I)
-_SAME_METHOD = re.compile(r"\b(?:original|same (?:card|method|payment)|paid with|used to pay)\b", re.I)
+_SAME_METHOD = re.compile(r"\b(?:original(?:ly)?|same (?:card|method|payment)|paid with|used to pay"
+                          r"|(?:way|how|however|whatever) (?:i|we) (?:originally )?paid"  # "the same way I paid for it"
+                          r"|where (?:it|the money|the payment|that) (?:originally )?came from)\b", re.I)
 _OTHER_ORDER_METHOD = re.compile(
     r"\b(?:payment|method|card|account|paid)\b[^.;]{0,30}?\b(?:other|another|different|second) order\b", re.I)
 
@@ -167,7 +173,7 @@ def _several(lowered: str, name: str) -> bool:
 
 
 # flow: (its verbs, the order statuses it can act on; None: any)
-_FALLBACK_FLOWS: dict[str, tuple[str, tuple[str, ...] | None]] = {"cancel_order": (r"cancel|remove", ("pending",)), "return_item": (r"return|send (?:\w+ ){0,2}back", ("delivered",)),
+_FALLBACK_FLOWS: dict[str, tuple[str, tuple[str, ...] | None]] = {"cancel_order": (r"cancel|remove", ("pending",)), "return_item": (r"return|send\s+(?:\w+\s+){0,2}back", ("delivered",)),
                    "human_agent": (r"human|person|representative|manager|supervisor|(?:real|live) agent", None)}
 
 
@@ -309,18 +315,45 @@ def refers_back(text: str) -> bool:
     return _REFERS_BACK.search(text) is not None
 
 
-_ACTION = re.compile(r"\b(?:return|send (?:\w+ ){0,2}back|exchange|swap|trade|replace|change|modify|switch|upgrade|cancel|remove)\b", re.I)
+_ACTION = re.compile(r"\b(?:return|send\s+(?:\w+\s+){0,2}back|exchange|swap|trade|replace|change|modify|switch|upgrade|cancel|remove)\b", re.I)
 _WANTS_GONE = re.compile(r"\b(?:refund\w*|get rid of|(?:no longer|don'?t|do not) (?:need|want))\b", re.I)
 
 
 def asks_item_change(text: str) -> bool:
     """The words ask to do something to an item ("return it", "I no longer need the boots"), not just
     describe it ("I received two tablets but I only need one")."""
-    return bool(_ACTION.search(text) or _WANTS_GONE.search(text))
+    return bool(_ACTION.search(_plain_verbs(text)) or _WANTS_GONE.search(text))
+
+
+_INFLECTED = re.compile(r"(return|exchang|swap|trad|replac|chang|modif|switch|upgrad|cancel|remov|send|sen)"
+                        r"(ing|ping|ling|ying|ed|ped|led|ied|d|t)", re.I)
+_BASE_ENDS = {"exchang": "e", "trad": "e", "replac": "e", "chang": "e", "upgrad": "e", "remov": "e", "modif": "y",
+              "sen": "d"}
+# A wish followed by the action's participle ("I'd like my shirts switched to purple", "can I get it swapped",
+# "have them cancelled") or a gerund ("I'm returning the speaker"); a past tense only describes ("I returned it").
+_ASKED_FORM = re.compile(r"\b(?:(?:want|need|like|love)\s+(?=[\w'-]+\s)|(?:get|have)\s+(?=(?:it|them|this|that|these"
+                         r"|those|both|all|my|the|our)\b)|(?:i'm|i am|we're|we are|i'll be|i will be|i'd be)\s+)", re.I)
+_FORM_REACH = 10  # words after the wish where its verb may stand
+
+
+def _plain_verbs(text: str) -> str:
+    """The text with an asked action's inflected verb in its plain form, padded to keep every offset:
+    "I'd like them switched" reads "I'd like them switch  ", "I'm returning it" "I'm return    it"."""
+    chars = list(text)
+    for wish in _ASKED_FORM.finditer(text):
+        for word in itertools.islice(re.finditer(r"[\w'-]+", text[wish.end():]), _FORM_REACH):
+            if (verb := _INFLECTED.fullmatch(word.group())) is None or verb.group(1).lower().startswith("sen") and \
+                    not re.match(r"\s+(?:\w+\s+){0,2}back\b", text[wish.end() + word.end():]):
+                continue
+            plain = verb.group(1) + _BASE_ENDS.get(verb.group(1).lower(), "")
+            start, end = wish.end() + word.start(), wish.end() + word.end()
+            chars[start:end] = plain.ljust(end - start)
+            break
+    return "".join(chars)
 
 
 _ACTIONS = {
-    "return": r"return|send (?:\w+ ){0,2}back",
+    "return": r"return|send\s+(?:\w+\s+){0,2}back",
     "exchange": r"exchange|swap|trade|replace|change|switch|upgrade",
     "change": r"change|modify|switch|swap|upgrade|replace|exchange",
     "cancel": r"cancel|remove",
@@ -329,7 +362,7 @@ _ACTIONS = {
 
 def action_asked(text: str) -> str | None:
     """The first item action the words ask for: "return", "exchange" or "cancel"; None without a verb."""
-    verb = _ACTION.search(text)
+    verb = _ACTION.search(_plain_verbs(text))
     if verb is None:
         return None
     return next((a for a in ("return", "cancel", "exchange") if re.fullmatch(_ACTIONS[a], verb.group(), re.I)), None)
@@ -338,7 +371,7 @@ def action_asked(text: str) -> str | None:
 def clauses_for(action: str, text: str) -> str:
     """The words of a message about one action: "return the bottle and exchange the bed" → for
     "return", "return the bottle". Words before any action verb belong to every action."""
-    marks = list(_ACTION.finditer(text))
+    marks = list(_ACTION.finditer(_plain_verbs(text)))
     own = re.compile(rf"(?:{_ACTIONS[action]})", re.I)
     parts = [text[m.start() : after.start() if after else len(text)]
              for m, after in zip(marks, [*marks[1:], None]) if own.fullmatch(m.group())]
@@ -362,12 +395,16 @@ def _acted_on(text: str, items: list[Record]) -> str:
     return rest if rest != text and (_named(rest, items) or entities.find_catalog_ids(rest)) else text
 
 
-def chosen_items(text: str, items: list[Record], known: Iterable[Record] = (), status: str | None = None) -> list[Record]:
+def chosen_items(text: str, items: list[Record], known: Iterable[Record] = (), status: str | None = None,
+                 others: Iterable[str] = ()) -> list[Record]:
     """The items the text selects: named ones, all of them, or all except the named ones (``known``:
     see :func:`items_mentioned`); with the order's ``status``, not those the text places elsewhere
-    ("the grill I just ordered" is no grill of a delivered order)."""
+    ("the grill I just ordered" is no grill of a delivered order; ``others``: the names of the
+    shopper's other products, to tell the words about each apart)."""
+    names = [*(item["name"] for item in items), *others]
+    copies = {item["name"]: copy_placed(text, item["name"], names) for item in items}
     text = _acted_on(text, items)
-    here = [item for item in items if _placed(text, item["name"]) in (None, status)]
+    here = [item for item in items if (copies[item["name"]] or placed(text, item["name"])) in (None, status)]
     if status is not None and items_mentioned(text, here):  # unless that leaves nothing named
         items = here
     exception = _EXCEPT.search(text)
@@ -380,7 +417,19 @@ def chosen_items(text: str, items: list[Record], known: Iterable[Record] = (), s
     return items_mentioned(text, items, known)
 
 
-def _placed(text: str, name: str) -> str | None:
+def copy_placed(text: str, name: str, names: list[str]) -> str | None:
+    """The order status of the item a copy is asked for: "make my new grill the same as the one I received"
+    changes a grill not received (pending), "… like the one in my pending order" a delivered one."""
+    own = variant_choice.words_about(text, name, names)
+    copy = variant_choice.SAME_AS.search(own)
+    if copy is None or not entities.named_products(own[: copy.start()], [name]):
+        return None
+    if variant_choice.ON_ORDER.search(copy.group("ref")):
+        return "delivered"
+    return "pending" if variant_choice.RECEIVED_REF.search(copy.group("ref")) else None
+
+
+def placed(text: str, name: str) -> str | None:
     """The order status the words right after the product's name give it: "the grill I just ordered",
     "the hose in my pending order" (pending), "the lamp I received" (delivered); None when unsaid."""
     words = {w for w in re.findall(r"[a-z]+", name.lower()) if len(w) > 3}
@@ -398,7 +447,8 @@ def _placed(text: str, name: str) -> str | None:
 _ALL_ORDERS = re.compile(
     r"\b(?:all|both|every|each)\b(?:\s+(?:of|my|the|those|these))*(?:\s+\w+)?\s+orders?\b"
     r"|\bevery(?:thing| item)? (?:that )?i(?: have)? (?:ordered|bought|purchased)\b"
-    r"|\b(?:my|the) (?:other|remaining) orders\b|^\W*(?:all|both) of them\b", re.I)  # "all of them": answering "which order?"
+    r"|\b(?:my|the) (?:other|remaining) orders\b|^\W*(?:all|both) of them\b"  # "all of them": answering "which order?"
+    r"|\b(?:on|for|across) (?:my|our) (?:\w+ )?orders\b", re.I)  # "fix the address on my orders": each of them
 _NOT_THIS = re.compile(r"\b(?:not|except(?: for)?|but not|other than|apart from|excluding)\b", re.I)
 
 
@@ -519,9 +569,10 @@ _ALL_BUT = re.compile(r"\b(?:all|every|everything|whole)\b", re.I)  # "all items
 
 # An order whose address is to be copied, named after the new address is introduced: "change it to my new
 # home, the address on my tablet order" (while "change the address of my tablet order to …" is the target).
-_ADDRESS_SOURCE = re.compile(r"\b(?:to|use|using|as|like|from)\b[^.;]*?\b(?:(?:address|one) (?:on|of|from|in|for) "
-                             r"(?P<source>[^.,;]*?\border)\b|(?:address|one|place|where) (?P<went>(?:my|the) (?:[\w-]+ ){1,3}?)"
-                             rf"(?:{addresses.WENT})\b)", re.I)
+_ADDRESS_SOURCE = re.compile(r"(?:\b(?:to|use|using|as|like|from)\b[^.;]*?\b(?:address|one)|\b(?:copy|take|grab) (?:it|that|the address))"
+                             r" (?:on|of|from|in|for) (?P<source>[^.,;]*?\border)\b"  # "copy it from the luggage order"
+                             r"|\b(?:to|use|using|as|like|from)\b[^.;]*?\b(?:address|one|place|where) (?P<went>(?:my|the) (?:[\w-]+ ){1,3}?)"
+                             rf"(?:{addresses.WENT})\b", re.I)
 
 
 def _origin(text: str) -> str:

@@ -27,6 +27,7 @@ _UP = ("more", "higher", "bigger", "larger", "greater", "longer", "taller", "bri
 _DOWN = ("less", "lower", "smaller", "fewer", "shorter", "dimmer", "easier", "lighter", "thinner", "min", "minimum",
          "lowest", "least", "smallest", "fewest", "shortest", "easiest", "dimmest", "lightest", "thinnest", "simpler",
          "simplest")
+_COMPARATIVES = frozenset((*_UP, *_DOWN))
 _EXTREME = frozenset(w for w in (*_UP, *_DOWN) if w.endswith("est") or w in ("max", "maximum", "min", "minimum"))
 # Words that say which option a comparison is about ("less bright": brightness; "bigger": size or capacity).
 _ABOUT = {"bright": ("brightness",), "dim": ("brightness",), "big": ("size", "capacity"), "larg": ("size", "capacity"),
@@ -36,6 +37,7 @@ _ABOUT = {"bright": ("brightness",), "dim": ("brightness",), "big": ("size", "ca
           "piec": ("piece",), "zoom": ("zoom",), "resolut": ("resolution",), "storag": ("storage",),
           "capacit": ("capacity",), "pressur": ("pressure",), "batter": ("battery",), "screen": ("screen",),
           "frame": ("frame size",), "ventil": ("ventilation",), "ram": ("ram",), "memory": ("ram",)}
+_STEP_NOUNS = frozenset({"size", "sizes", "step", "steps", "level", "levels", "notch", "notches"})  # count steps, not units
 _PRICE_UP = re.compile(r"\b(?:more expensive|most expensive|pricier|priciest|costlier|highest[- ]priced)\b")
 _PRICE_DOWN = re.compile(r"\b(?:cheaper|cheapest|less expensive|least expensive|lowest[- ]priced|inexpensive)\b")
 
@@ -67,7 +69,8 @@ class Relative:
 
 def relative_wants(text: str, options: Mapping[str, Any]) -> list[Relative]:
     """The comparisons in the text that apply to the ordered options of one product (its option values)."""
-    words = re.sub(r"[^a-z0-9. ]+", " ", entities.spoken_to_digits(text)).split()
+    # "the smallest number of pieces" is about the pieces
+    words = re.sub(r"\b(?:number|amount|count) of\b|[^a-z0-9. ]+", " ", entities.spoken_to_digits(text)).split()
     wants: list[Relative] = []
     for i, word in enumerate(words):
         if word not in _UP and word not in _DOWN:
@@ -76,6 +79,10 @@ def relative_wants(text: str, options: Mapping[str, Any]) -> list[Relative]:
             continue  # price, see price_preference
         direction = 1 if word in _UP else -1
         by = float(words[i - 1]) if i and re.fullmatch(r"\d+(?:\.\d+)?", words[i - 1]) else None
+        if by is None and i > 1 and re.fullmatch(r"\d+(?:\.\d+)?", words[i - 2]) and words[i - 1] not in _STEP_NOUNS and (
+                key := _key_about(words[i - 1], options)) is not None:  # "500 pieces less" (not "one size smaller")
+            wants.append(Relative(key, direction, False, float(words[i - 2])))
+            continue
         for about in (word, *words[i + 1 : i + 3]):
             key = _key_about(about, options)
             if key is not None:
@@ -201,13 +208,17 @@ def _ranked(text: str, current: Record, candidates: list[Record]) -> list[tuple[
     return ranked
 
 
-# "the same type as the one I already received", "same color as the hose in my pending order": another owned
-# item is the model (a reference naming where it is, not "the same size as now").
-SAME_AS = re.compile(r"\bsame\s+(?P<what>(?:[\w-]+\s+){0,2}?)as\s+(?P<ref>[^.;!?]*?\b(?:other|another|order|received|got|"
-                      r"delivered|ordered|bought|purchased|pending)\b[^.;!?,]*)", re.I)
+# "the same type as the one I already received", "the same grill I got before", "same color as the hose in my
+# pending order", "make it match my old one": another owned item is the model (a reference naming where it is,
+# not "the same size as now").
+_HAD_BEFORE = r"old|older|previous|earlier"  # "my old one": one the shopper had before this request
+SAME_AS = re.compile(r"\b(?:same\s+(?P<what>(?:[\w-]+\s+){0,2}?)(?:as\s+|(?:that\s+|which\s+)?(?=(?:i|we)\b))"
+                     r"|(?<!not )(?<!n't )(?<!nt )(?<!exact )(?<!\bno )(?<!\ba )(?<!\bthe )(?<!\bany )(?<!perfect )match(?:es|ing)?\s+(?:with\s+)?)(?P<ref>[^.;!?]*?\b(?:other|another|order|received|got|delivered|"
+                     rf"ordered|bought|purchased|pending|already (?:have|own)|{_HAD_BEFORE})\b[^.;!?,]*)", re.I)
 ON_ORDER = re.compile(r"\b(?:pending|(?:just|recently) ordered|on (?:its|the) way|not (?:\w+ )?(?:arrived|delivered|shipped))\b", re.I)
 _KIND_WORDS = re.compile(r"\b(?:type|kind|model|version|variant|one|item|thing|specs?)\b", re.I)
 RECEIVED = re.compile(r"\b(?:received|got|delivered|arrived|already (?:have|own))\b", re.I)
+RECEIVED_REF = re.compile(rf"{RECEIVED.pattern}|\b(?:{_HAD_BEFORE})\b", re.I)
 
 
 def copied_options(text: str, current: Record, owned: Iterable[tuple[str, Record]]) -> dict[str, str]:
@@ -223,13 +234,14 @@ def copied_options(text: str, current: Record, owned: Iterable[tuple[str, Record
               if i.get("product_id") == current.get("product_id") and i["options"] != current["options"]]
     if ON_ORDER.search(ref):
         others = [(s, i) for s, i in others if s.startswith("pending") or s == "processed"]
-    elif RECEIVED.search(ref):  # still received when an exchange or return of another item was asked since
+    elif RECEIVED_REF.search(ref):  # still received when an exchange or return of another item was asked since
         others = [(s, i) for s, i in others if s in ("delivered", "exchange requested", "return requested")]
     models = {tuple(sorted((k, str(v)) for k, v in i["options"].items())) for _, i in others}
     if len(models) != 1:
         return {}
     model = dict(models.pop())
-    what = "" if _KIND_WORDS.search(said.group("what")) else said.group("what")  # "the same type/model": all of it
+    what = said.group("what") or ""
+    what = "" if _KIND_WORDS.search(what) else what  # "the same type/model", "match my old one": all of it
     keys = [k for k in model if _stem_in(what, k)]
     return {k: model[k] for k in keys} if keys else model
 
@@ -247,14 +259,59 @@ def words_about(text: str, name: str, names: Iterable[str]) -> str:
     """The words about one product when a message asks for several changes ("my helmet for a red one,
     and the luggage set for a black one" → the helmet's "for a red one"): the clauses naming it and
     those after them naming no other product, plus the opening words naming none; all the text when
-    the product is not named in it."""
+    the product is not named in it. Spoken text has no commas, so a clause naming several products is
+    cut where each one's noun phrase starts ("a red helmet instead of mine a black luggage set …")."""
     names = list(names)
-    shared, own, current = [], [], set()
-    for clause in re.split(r"[,.;:!?]+", text):
-        named = set(entities.named_products(clause, names)) or current
+    shared: list[tuple[int, str]] = []
+    own: list[tuple[int, str]] = []
+    current: set[str] = set()
+    pieces = [(n, piece) for n, c in enumerate(re.split(r"(?:[,;:!?]|\.(?!\d))+", text))  # "1.5 liters" stays whole
+              for piece in _noun_phrases(c, names)]
+    for at, (_, piece) in enumerate(pieces):
+        named = set(entities.named_products(piece, names)) or current
         current = named
-        (own if name in named else shared if not named else []).append(clause)
-    return ", ".join([*shared, *own]) if own else text
+        (own if name in named else shared if not named else []).append((at, piece))
+    if not own:
+        return text
+    out, last = "", None
+    for at, piece in [*shared, *own]:
+        # pieces of one clause that stay neighbours are one phrase again ("the same type as" "the grill I received")
+        joined = last is not None and at == last + 1 and pieces[at][0] == pieces[last][0]
+        out, last = (out + " " if joined else out + ", " if last is not None else out) + piece, at
+    return out
+
+
+_DETERMINERS = frozenset({"a", "an", "the", "my", "our", "this", "that", "these", "those"})
+_PHRASE_END = frozenset({"one", "ones", "it", "them", "mine", "for", "to", "into", "with", "instead", "of", "and", "or"})
+
+
+def _noun_phrases(clause: str, names: list[str]) -> list[str]:
+    """A clause naming several products cut before each product's noun phrase: at its determiner when
+    one precedes the name by a few describing words ("a soft black two piece luggage set"), else at the
+    name ("… high ventilation luggage set two piece …"). A clause naming one product stays whole."""
+    if len(entities.named_products(clause, names)) < 2:
+        return [clause]
+    words = clause.split()
+    alone = [set(entities.named_products(w, names)) for w in words]
+    named = {w for n in names for w in entities.tokens(n)}  # the words of product names
+    cuts: list[int] = []
+    for i, products in enumerate(alone):
+        if not products or (i and products <= alone[i - 1]):
+            continue  # no name starts here: "set" after "luggage"
+        cut = i
+        for j in range(i - 1, max(i - 6, cuts[-1] if cuts else -1, -1), -1):
+            if alone[j] or words[j].lower() in _PHRASE_END:
+                break
+            if words[j].lower() in _DETERMINERS:
+                cut = j
+                break
+        start = cuts[-1] if cuts else 0
+        before = [w.lower() for w in words[start:cut]]
+        if before[-1:] in (["and"], ["or"]) and all(w in _DETERMINERS or set(entities.tokens(w)) <= named for w in before[:-1]):
+            continue  # "the pet bed and the office chair for their cheapest versions": what follows is about both
+        if cut > start:
+            cuts.append(cut)
+    return [" ".join(words[a:b]) for a, b in zip([0, *cuts], [*cuts, len(words)]) if b > a]
 
 
 def missing_wishes(text: str, current: Record, variants: Iterable[Record]) -> list[str]:
@@ -302,6 +359,7 @@ _OVER = frozenset({"over", "than"})  # "i5 over i7", "silver rather than black"
 _INDIFFERENT = frozenset({"matter", "care", "whatever", "either"})
 _INDIFFERENT_VIA = frozenset({"or", "not", "no", "doesnt", "dont", "doe", "do", "i", "really", "it", "is"})  # "does not matter"
 _IF_SOFT = frozenset({"possibl", "need", "needed", "necessa", "can", "you"})  # "polyester if possible"
+_IF_NOT = frozenset({"cant", "cannot", "not", "no", "isnt", "doesnt", "dont", "wont", "couldnt"})  # "… if you can't, cancel": a fallback
 
 
 def _wishes(text: str, mine: Mapping[str, Any], candidates: list[Record]) -> _Wishes:
@@ -320,13 +378,18 @@ def _wishes(text: str, mine: Mapping[str, Any], candidates: list[Record]) -> _Wi
             while j > 0 and words[mentions[j - 1].position + 1 : mentions[j].position][-1:] == ("or",):
                 j -= 1
                 soft[j] = 1
-        elif not m.negated and (_PREFER_BEFORE & set(before) or ("if" in after and _IF_SOFT & set(after))
+        elif not m.negated and (_PREFER_BEFORE & set(before) or ("if" in after and _IF_SOFT & set(after)
+                                                                  and not _IF_NOT & set(words[m.position + 1 :][after.index("if"):][:4]))
               or (before[-1:] == ("or",) and i and not mentions[i - 1].values.keys() & m.values.keys())):
             soft.setdefault(i, 1)  # "prefer silver", "polyester if possible", "clicky, or no backlight"
         elif not m.negated and before[-1:] in (("then",), ("or",)) and (earlier := [
                 soft[j] for j in range(i) if soft.get(j, 0) > 0 and mentions[j].values.keys() & m.values.keys()]):
             soft[i] = min(earlier) / 2  # "I prefer battery, then USB, then AC": each next one counts less
+    for i, weight in _compared(words, mentions, candidates).items():
+        soft.setdefault(i, weight)
     indifferent = {i for i, m in enumerate(mentions) if _indifferent(words, m)}
+    # "500 pieces less": an amount to change by (see relative_wants), not a value asked for
+    indifferent |= {i for i, m in enumerate(mentions) if _COMPARATIVES & set(words[m.position + 1 : m.position + 3])}
     hard = [m for i, m in enumerate(mentions) if i not in soft and i not in indifferent and not m.negated]
     readings = [{k: v for k, v in m.values.items() if k in mine} for m in hard]
     sole = {k for r in readings if len(r) == 1 for k in r}  # "medium, high ventilation": medium is the size
@@ -345,6 +408,23 @@ def _wishes(text: str, mine: Mapping[str, Any], candidates: list[Record]) -> _Wi
         required.append(need)
     return _Wishes(hard, required, [(mentions[i], weight) for i, weight in soft.items()],
                    [m for m in mentions if m.negated])
+
+
+def _compared(words: tuple[str, ...], mentions: list[entities.OptionMention], candidates: list[Record]) -> dict[int, float]:
+    """"art over animal", "art rather than animals", "prefer art to animals" wherever said: +1 for the
+    preferred value's mention, -1 for the one passed over. A value said twice has one mention, at its
+    first place ("… an art theme … art over animal"), so the values beside the comparison are read anew."""
+    weights: dict[int, float] = {}
+    for p, word in enumerate(words):
+        if word not in _OVER and not (word == "to" and _PREFER_BEFORE & set(words[max(0, p - 6) : p])):
+            continue
+        preferred = entities.find_options(" ".join(words[max(0, p - 3) : p]), candidates)
+        passed = entities.find_options(" ".join(words[p + 1 : p + 4]), candidates)
+        for weight, said in ((1.0, preferred), (-1.0, passed)) if preferred else ():
+            for i, m in enumerate(mentions):
+                if not m.negated and any(m.values.items() & x.values.items() for x in said):
+                    weights.setdefault(i, weight)
+    return weights
 
 
 def _indifferent(words: tuple[str, ...], mention: entities.OptionMention) -> bool:

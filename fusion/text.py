@@ -37,6 +37,7 @@ class TextEncoder:
         self.folder = folder
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
         self.model = AutoModel.from_pretrained(folder).eval()
+        _read_every_weight(self.model)
         self._batches = _Coalescer(self._forward)
 
     @classmethod
@@ -68,6 +69,20 @@ class TextEncoder:
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
         return torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+
+
+def _read_every_weight(model: torch.nn.Module) -> None:
+    """Touch all weights once, so the whole model is resident from the start, not paged in over hours.
+
+    transformers maps the safetensors file, and the OS reads a page of it when it is first touched: a
+    forward pass touches every layer, but only the rows of the word-embedding table (47 of the 90 MB)
+    for the words it sees, so RSS kept rising with every new word the service met (measured: 3 MiB of
+    the file resident after loading, 43 after one text, 48 after 320 random ones; +5.6 MiB in 2 minutes
+    of `bench load`).
+    """
+    with torch.inference_mode():
+        for tensor in model.state_dict().values():
+            tensor.sum()
 
 
 class _Coalescer:
