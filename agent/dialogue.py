@@ -1167,7 +1167,9 @@ _ASKS = re.compile(r"\b(?:change|modify|switch|update|use|put|pay|charge|ship|se
                    r"|\bshould (?:be|go)\b", re.I)  # "ship it to …", not "my card only has $50 left"
 _ONCE_PER_ORDER = ("return_delivered_order_items", "exchange_delivered_order_items")  # one of them per delivered order
 _LOST = re.compile(r"\b(?:i|we)(?:'ve| have)?(?: just| recently| already)? (?:lost|misplaced)"
-                   r" (?:(?:my|our|the|a|an|this|that|new|brand|whole)\s+){0,3}[\w-]+(?: [\w-]+)?", re.I)  # "I lost my new tablet"
+                   r" (?:(?:my|our|the|a|an|this|that|new|brand|whole)\s+){0,3}[\w-]+(?: [\w-]+)?"  # "I lost my new tablet"
+                   r"|\b(?:[\w-]+ )?[\w-]+(?: (?:i|we)(?: just| recently)? (?:got|received|bought|ordered))?"
+                   r" (?:is|was|are|were|got|went|has been|have been) (?:lost|missing)\b", re.I)  # "the tablet I got is lost"
 _MY_ORDER = re.compile(r"\b(?:my|our)\s+(?:[\w-]+\s+){0,2}?order\b|#?\bW\d{7}\b", re.I)  # not "orders": which one is open
 _ORDER_LEAD = re.compile(r"\W*(?:(?:uh|um|so|and|also|now|well|okay|ok)\s+)*(?:for|on|in|about|with) (?:my|our|the|that|this)"
                          r" (?:[\w'-]+ ){0,2}?order\b", re.I)  # "so for my open order …": which order, no change yet
@@ -1270,7 +1272,7 @@ def _modification(text: str) -> str | None:
     if re.search(r"\baddress\b|\bship(?:ping)? to\b|\bdeliver(?:y)? to\b", lowered):
         return "address"
     if re.search(r"\bpay(?:ment|ing)?\b|\bcard\b|\bpaypal\b|\bgift card\b", lowered) and not re.search(
-        r"\b(?:item|size|color|colour|switch|version)\b", lowered
+        r"\b(?:items?|sizes?|colou?rs?|switch(?:es)?|versions?)\b", lowered
     ):
         return "payment"
     return None

@@ -121,8 +121,8 @@ class PersonName:
 
 
 _NAME_CUE = re.compile(
-    r"\b(my name is|my name's|name is|name's|call me|this is|i am|i'm|im|it's|its)\s+", re.IGNORECASE
-)
+    r"\b(my name is|my name's|name is|name's|name:?|call me|this is|i am|i'm|im|it's|its)\s+", re.IGNORECASE
+)  # a bare "name" ("zip 10001, name Ana Ruiz") is a weak cue: it needs a first and a last name
 _STRONG_CUES = frozenset({"my name is", "my name's", "name is", "name's", "call me"})
 _NOT_NAMES = ENGLISH_STOP_WORDS | {
     "hi", "hello", "hey", "yes", "yeah", "yep", "sure", "ok", "okay", "um", "uh", "thanks", "thank", "just",
@@ -247,8 +247,11 @@ _PAYMENT = re.compile(
     r"|(?P<gift_card>\bgift\s?cards?\b|\bstore credit\b)"
     r"|(?P<paypal>\bpay\s?pal\b)"
     r"|(?P<brand>\bvisa\b|\bmaster\s?card\b|\bamex\b|\bamerican express\b|\bdiscover\b)"
-    r"|(?P<credit_card>\b(?:credit|debit)\s?cards?\b|(?<!sd )(?<!memory )\bcards?\b)"  # not a camera's "SD card"
+    r"|(?P<credit_card>\b(?:credit|debit)\s?cards?\b|\bcards?\b)"
 )
+# Words that may stand before a bare "card" that pays ("my card", "a new card"); any other word makes it a
+# product's card ("SD card", "memory card", "graphics card").
+_CARD_BEFORE = ENGLISH_STOP_WORDS | {"new", "old", "saved", "usual", "bank", "main", "primary", "second", "plastic"}
 _LAST_FOUR = re.compile(r"(?:ending|ends|last (?:four|4)(?: digits)?)\D{0,12}?(\d{4})\b")
 _BRANDS = {"mastercard": "mastercard", "master card": "mastercard", "american express": "amex"}
 
@@ -258,11 +261,14 @@ def find_payment_methods(text: str) -> list[PaymentMention]:
     s = spoken_to_digits(text)
     mentions: list[PaymentMention] = []
     claimed: set[str] = set()
-    brand_end = -1
+    brand_end = -2  # no brand yet (-1 would join a "card" at the very start to it)
     for m in _PAYMENT.finditer(s):
         kind = m.lastgroup
         if kind == "credit_card" and 0 <= m.start() - brand_end <= 1:
             continue  # "my visa card" is one mention
+        if kind == "credit_card" and (before := re.search(r"([a-z0-9]+)[\s-]*$", s[: m.start()].lower())) and (
+                m.group().lower().startswith("card") and before.group(1) not in _CARD_BEFORE):
+            continue  # "the SD card", "a 64GB card": part of a product
         last = _LAST_FOUR.search(s, m.end(), m.end() + 30) if kind in ("brand", "credit_card") else None
         last_four = last.group(1) if last else None
         if kind == "brand":
@@ -474,7 +480,8 @@ def find_options(text: str, variants: Sequence[Variant]) -> list[OptionMention]:
     for variant in variants:
         for key, value in variant["options"].items():
             values.setdefault(key, set()).add(str(value))
-    hits = [hit for key, options in values.items() for hit in _named_values(words, key, options)]
+    hits = [hit for key, options in values.items() for hit in _named_values(words, key, options)
+            if words[hit.end : hit.end + 1] not in _TALK_NOUNS]
     hits = [h for h in hits if not any(_inside(h, o) for o in hits)]
     spans: dict[int, dict[str, str]] = {}
     for hit in sorted(hits, key=lambda h: -h.score):
@@ -483,6 +490,11 @@ def find_options(text: str, variants: Sequence[Variant]) -> list[OptionMention]:
         OptionMention(values, _negated(words, start) and not _says_no(values), start)
         for start, values in sorted(spans.items())
     ]
+
+
+# Nouns of the conversation, not of a product: "a small request", "one quick big question" name no size.
+_TALK_NOUNS = frozenset((w,) for w in tokens(
+    "request question problem issue favour favor thing matter mistake detail concern note deal"))
 
 
 @dataclass(frozen=True)
@@ -635,21 +647,31 @@ _CLIP_AFTER = frozenset(ENGLISH_STOP_WORDS - {"one", "ones"} | {"order", "orders
 
 
 def _clipped(text: str, names: Iterable[str], taken: Iterable[str]) -> list[str]:
-    """Names said by a short form standing as a whole noun phrase, after "my"/"the" (or a clause start)
-    and before no other noun: the first word of a longer name ("my jigsaw" for "Jigsaw Puzzle") or the
+    """Names said by a short form standing as a whole noun phrase, after "my"/"the" (or a clause start),
+    perhaps with a word or two of description between ("my robot vacuum" for "Vacuum Cleaner"), and
+    before no other noun: the first word of a longer name ("my jigsaw" for "Jigsaw Puzzle") or the
     last part of a compound head ("the watch:" for "Wristwatch"). A short form counts only when no other
-    name shares it and it is no word of another name ("the electric grill" names no Electric Kettle)."""
+    name shares it and neither it nor a describing word is a word of another name ("the electric grill"
+    names no Electric Kettle)."""
     parts = {name: re.findall(r"[a-z]+", _QUALIFIERS.split(name, maxsplit=1)[0].lower()) for name in names}
     parts = {name: [_singular(w) for w in p] for name, p in parts.items() if p}
+    used = Counter(w for p in parts.values() for w in set(p))  # "the electric grill": "electric" is no Electric Kettle
     words = re.findall(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]", text.lower())
-    alone = {_singular(w) for i, w in enumerate(words) if w.isalpha()
-             and (i == 0 or not words[i - 1][0].isalnum() or words[i - 1] in _CLIP_BEFORE)
+
+    def opens(i: int) -> bool:  # a noun phrase starts at or up to two describing words before ``words[i]``
+        for j in range(i, max(-1, i - 3), -1):
+            if j == 0 or not words[j - 1][0].isalnum() or words[j - 1] in _CLIP_BEFORE:
+                return j == i or words[j - 1] in _CLIP_BEFORE
+            if not words[j - 1].isalpha() or words[j - 1] in ENGLISH_STOP_WORDS or _singular(words[j - 1]) in used:
+                return False
+        return False
+
+    alone = {_singular(w) for i, w in enumerate(words) if w.isalpha() and opens(i)
              and (i + 1 == len(words) or not words[i + 1][0].isalnum() or words[i + 1] in _CLIP_AFTER)}
     alone -= ENGLISH_STOP_WORDS | {_singular(str(v).lower()) for v in taken}
     short = {name: {w for w in alone if len(w) > 3 and ((len(p) > 1 and w == p[0]) or (len(p[-1]) - len(w) > 2 and p[-1].endswith(w)))}
              for name, p in parts.items()}
     claims = Counter(w for said in short.values() for w in said)
-    used = Counter(w for p in parts.values() for w in set(p))  # "the electric grill": "electric" is no Electric Kettle
     return [name for name, said in short.items()
             if said and all(claims[w] == 1 and used[w] == (w in parts[name]) for w in said)]
 
@@ -687,7 +709,7 @@ FALLBACK = re.compile(
     # up to the fallback's own verb, which spoken text marks with no comma: "if it can't be swapped return it"
     r"[^,.;]*?(?=[,.;]|$|\s+(?:then\s+)?(?:please\s+)?(?:just\s+)?(?:cancel|return|remove|send|refund|keep|leave|skip"
     r"|forget|never ?mind|don'?t)\b)"
-    r"|if not|otherwise|or else|failing that)\b[,:]?", re.I)
+    r"|if not|otherwise|or else|(?<=[,;:.]\s)else|failing that)\b[,:]?", re.I)  # "clicky, else leave it"
 
 
 # --- search filters --------------------------------------------------------------------------

@@ -167,7 +167,7 @@ _NO_BREAK_AFTER = frozenset(
     " just please i you yes yeah okay ok what where when how which why who that this those these in on of from for"
     " with at by into do does did can could would will should am is are was were has have had"
     " a an the my your our their his her its any some no every each"  # no sentence ends on these
-    " think guess hope believe mean say said because since than".split()
+    " think guess hope believe mean say said because since than wanna gonna gotta lemme".split()
 )
 # "how many options are there", "which sizes do you have": a question still waiting for its verb goes on,
 # and starts its own sentence ("… cancelled also what colors do you have").

@@ -50,7 +50,8 @@ _SAME_METHOD = re.compile(r"\b(?:original(?:ly)?|same (?:card|method|payment)|pa
                           r"|(?:way|how|however|whatever) (?:i|we) (?:originally )?paid"  # "the same way I paid for it"
                           r"|where (?:it|the money|the payment|that) (?:originally )?came from)\b", re.I)
 _OTHER_ORDER_METHOD = re.compile(
-    r"\b(?:payment|method|card|account|paid)\b[^.;]{0,30}?\b(?:other|another|different|second) order\b", re.I)
+    r"\b(?:payment|method|card|account|paid)\b[^.;]{0,30}?\b(?:other|another|different|second) order\b"
+    r"|\b(?:other|another|different|second) order(?:'s|’s|s)? (?:payment|method|card|account)\b", re.I)
 
 
 def yes_or_no(text: str) -> bool | None:
@@ -414,7 +415,18 @@ def chosen_items(text: str, items: list[Record], known: Iterable[Record] = (), s
         return [item for item in items if item["item_id"] not in excluded]
     if entities.mentions_all_items(text):
         return list(items)
-    return items_mentioned(text, items, known)
+    named = items_mentioned(text, items, known)
+    if exception:  # "return the watch, not the boots", "keep the mug but return the kettle": the list less those
+        left_out = _EXCEPTION_END.split(text[exception.end():], maxsplit=1)[0]
+        before = {item["item_id"] for item in items_mentioned(text[: exception.start()], items, known)}
+        excluded = {item["item_id"] for item in items_mentioned(left_out, items, known)} - before
+        named = [item for item in named if item["item_id"] not in excluded]
+    return named
+
+
+# Where the items an "except"/"not"/"keep" leaves out end: the sentence, or a clause with its own action.
+_EXCEPTION_END = re.compile(r"[.;!?]|\b(?:but|and|then)\s+(?:please\s+)?(?:just\s+)?(?:return|send|exchange|swap"
+                            r"|trade|replace|change|cancel|remove|refund)\b", re.I)
 
 
 def copy_placed(text: str, name: str, names: list[str]) -> str | None:

@@ -104,8 +104,9 @@ def _key_about(word: str, options: Mapping[str, Any]) -> str | None:
     return None
 
 
-_FIRST_UNIT = re.compile(r"\b(?:first|1st)\b|\bone\b(?= (?:for|to|into|with|should|in)\b)", re.I)
-_LATER_UNIT = re.compile(r"\b(?:the other|second|2nd|third|3rd)\b", re.I)
+# Units told apart by order or by a label ("Kettle one: …, Kettle two: …", "mug 1: …").
+_FIRST_UNIT = re.compile(r"\b(?:first|1st)\b|\bone\b(?= (?:for|to|into|with|should|in)\b)|\b(?:one|1)\s*:(?!\d)", re.I)
+_LATER_UNIT = re.compile(r"\b(?:the other|second|2nd|third|3rd)\b|\b(?:two|three|[23])\s*:(?!\d)", re.I)
 _DESCRIBED = re.compile(r"\b(?:a|an|the|that|this|same)\s+(?:\S+\s+){0,4}$", re.I)  # "a 1.5 liter one": not a unit
 
 
@@ -125,7 +126,8 @@ def unit_wishes(text: str, units: int) -> list[str] | None:
     return complete[-1] if complete else None
 
 
-_KEEP = re.compile(r"\b(?:same|keep(?:ing)?(?: the)?|still)\s+(\w+(?:\s\w+)?(?:(?:,| and| &) \w+)*)", re.I)
+# "same screen size", "keep the color, size and material" ("and" joins options, never ends the first one)
+_KEEP = re.compile(r"\b(?:same|keep(?:ing)?(?: the)?|still)\s+(\w+(?:\s(?!and\b)\w+)?(?:(?:,| and| &)(?: the)? \w+)*)", re.I)
 
 
 def choose_variant(text: str, current: Record, variants: Iterable[Record], *, strict: bool = False) -> Record | None:
@@ -180,7 +182,7 @@ def _ranked(text: str, current: Record, candidates: list[Record]) -> list[tuple[
     mine = current["options"]
     wants = relative_wants(text, mine)
     price = price_preference(text)
-    keep = {k for m in _KEEP.finditer(text) for k in mine if _stem_in(m.group(1), k)}
+    keep = _kept(text, mine)
     wishes = _wishes(text, mine, candidates)
     ranked: list[tuple[tuple[Any, ...], Record, set[str]]] = []
     for variant in candidates:
@@ -318,10 +320,20 @@ def missing_wishes(text: str, current: Record, variants: Iterable[Record]) -> li
     """The option values stated ("clicky", "RGB", "full size") when no available variant has them all
     together: what to tell the shopper instead of substituting the closest one; else nothing."""
     candidates = list(_candidates(current, variants).values())
-    required = _wishes(text, current["options"], candidates).required
-    if any(all(_holds(v["options"], need) for need in required) for v in candidates):
+    mine = current["options"]
+    required, keep, wants = _wishes(text, mine, candidates).required, _kept(text, mine), relative_wants(text, mine)
+    if any(all(_holds(v["options"], need) for need in required) and all(v["options"].get(k) == mine[k] for k in keep)
+           and _steps(wants, mine, v["options"]) is not None for v in candidates):
         return []
-    return [" or ".join(sorted({v for values in need.values() for v in values})) for need in required]
+    return [*(" or ".join(sorted({v for values in need.values() for v in values})) for need in required),
+            *(f"the same {k} ({mine[k]})" for k in keep),  # "same resolution, just the maximum zoom" and no such one
+            *(f"{'more' if w.direction > 0 else 'less'} {w.key}" for w in wants if w.by is None)]
+
+
+def _kept(text: str, mine: Mapping[str, Any]) -> list[str]:
+    """The options the shopper keeps, in the product's order: "same size", "keep the color and material"."""
+    said = [m.group(1) for m in _KEEP.finditer(text)]
+    return [k for k in mine if any(_stem_in(words, k) for words in said)]
 
 
 _LEAVE_IT = re.compile(
