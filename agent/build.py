@@ -42,7 +42,6 @@ def product_card(hit: Any, reason: str) -> ProductCard:
     )
 
 
-
 def transcribe_options(variants: Sequence[dict[str, Any]]) -> TranscribeOptions:
     """Whisper biased to the shop's product names (measured: −7 WER points, speech/README.md)."""
     from shopagent.speech.transcribe import TranscribeOptions

@@ -97,7 +97,6 @@ def test_a_clock_time_is_no_unit_label() -> None:
     assert variant_choice.unit_wishes("swap them both, deliver 1:30 or 2:15", 2) is None
 
 
-
 # A reading lamp: brightness, shade colour and base.
 LAMPS = [
     _variant("8000000002", 40.0, brightness="medium", color="green", base="brass"),
