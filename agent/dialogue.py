@@ -290,7 +290,7 @@ class Dialogue:
         asks_change = not _ANOTHER.search(clause) and (action or gone or self._item_request(clause) is not None)
         # the same kind of change: "return the watch" after cancelling an order with a watch is new
         actions = (action,) if action else ("return", "cancel") if gone else ("return", "cancel", "exchange")
-        owned = {i["name"] for o in self._orders() for i in o["items"]} if asks_change else set()
+        owned = self._owned_names() if asks_change else set()
         products = set(named_products(clause, owned))
         for memo in reversed(state.done):
             if named_orders and memo["order_id"] not in named_orders:
@@ -416,6 +416,10 @@ class Dialogue:
 
     def _orders(self) -> list[dict[str, Any]]:
         return self._shopper()[2]
+
+    def _owned_names(self, statuses: tuple[str, ...] | None = None) -> set[str]:
+        """Names of the products in the shopper's orders (only orders of ``statuses`` when given)."""
+        return {i["name"] for o in self._orders() if statuses is None or o["status"] in statuses for i in o["items"]}
 
     def _resolve_order(
         self, state: DialogueState, text: str, decision: Decision, statuses: tuple[str, ...] | None
@@ -604,8 +608,7 @@ class Dialogue:
         what = resolve.described_scope(text)
         if what is None or "item_ids" in state.slots:
             return text
-        orders = self._orders()
-        owned = {i["name"] for o in orders for i in o["items"]}
+        owned = self._owned_names()
         if named_products(what, owned):
             return text  # "everything that isn't the kettle" names the item
         said = state.slots.setdefault("said", [text])
@@ -619,7 +622,7 @@ class Dialogue:
             decision.say("described_items_unknown", description=what)
             return None
         statuses = _FLOW_STATUS[state.flow or "return_item"][0]
-        items = "; ".join(f"{_item_label(i)} in order {o['order_id']}" for o in orders if o["status"] in statuses
+        items = "; ".join(f"{_item_label(i)} in order {o['order_id']}" for o in self._orders() if o["status"] in statuses
                           for i in o["items"])
         if not items:
             return text  # no order this could change: the flow says so
@@ -647,14 +650,14 @@ class Dialogue:
     def _lost(self, state: DialogueState, text: str, decision: Decision) -> bool:
         """A product the shopper lost cannot be returned or exchanged: both need it sent back (policy), so
         "I lost my new tablet, can I get a refund?" is refused, and the shopper told why."""
-        owned = {i["name"] for o in self._orders() for i in o["items"]}
+        owned = self._owned_names()
         lost = _LOST.search(text)
         gone = set(named_products(lost.group(), owned)) if lost else set()
         if not gone or not set(named_products(text[lost.end():], owned)) <= gone:
             # named again later ("the charger, I don't need it without the tablet"): of the products this
             # flow could act on, only lost ones
             statuses = _FLOW_STATUS[state.flow or "return_item"][0]
-            held = {i["name"] for o in self._orders() if o["status"] in statuses for i in o["items"]}
+            held = self._owned_names(statuses)
             named = set(named_products(text, held))
             if not named or not named <= set(state.lost):
                 return False  # "I lost the receipt", or the request is about another product
@@ -666,14 +669,14 @@ class Dialogue:
         return True
 
     def _names_bought_products(self, text: str) -> bool:
-        return bool(named_products(text, {i["name"] for o in self._orders() for i in o["items"]}))
+        return bool(named_products(text, self._owned_names()))
 
     def _only_held_in(self, text: str, statuses: tuple[str, ...]) -> bool:
         """The products named are only in orders of these statuses (e.g. not received yet); those named
         as exceptions ("cancel everything except the boots") do not count, nor orders the words rule out
         ("the sunglasses I just ordered" are in no delivered order)."""
         orders = self._orders()
-        names = sorted({i["name"] for o in orders for i in o["items"]})
+        names = sorted(self._owned_names())
         holders: set[str] = set()
         for name in named_products(resolve.without_exclusion(text), names):
             where = resolve.copy_placed(text, name, names) or resolve.placed(text, name)
@@ -724,7 +727,7 @@ class Dialogue:
             own = " ".join(resolve.clauses_for(verb, said) for said in state.slots.get("said") or [text])
             known = [{**v, "name": i["name"]} for i in order["items"]  # "my small t-shirt": sizes it comes in
                      for v in self.session.get_product_details(i["product_id"])["variants"].values()]
-            owned_names = {i["name"] for o in self._orders() for i in o["items"]}
+            owned_names = self._owned_names()
             chosen = resolve.chosen_items(own, order["items"], known, order["status"], others=owned_names)
             if tool != "modify_pending_order_items":
                 self._queue_unreceived(state, own, chosen)
@@ -814,9 +817,8 @@ class Dialogue:
     def _queue_unreceived(self, state: DialogueState, words: str, chosen: list[Mapping[str, Any]]) -> None:
         """"Swap the helmet … and make my new grill order the same grill I received": a product the
         words place in a pending order and ask to change is a change to that order, queued next (once)."""
-        orders = self._orders()
-        names = sorted({i["name"] for o in orders for i in o["items"]})
-        pending = {i["name"] for o in orders if o["status"] in _FLOW_STATUS["modify_order"][0] for i in o["items"]}
+        names = sorted(self._owned_names())
+        pending = self._owned_names(_FLOW_STATUS["modify_order"][0])
         done = {n for memo in state.done if memo["tool"] == "modify_pending_order_items" for n in memo["items"]}
         queued = {n for r in state.queue if r["flow"] == "modify_order" for n in named_products(r["said"], names)}
         for name in (set(named_products(words, names)) & pending) - {i["name"] for i in chosen} - done - queued:
@@ -1007,7 +1009,7 @@ class Dialogue:
         order to my default address") are about the order found for this one, unless they name another
         order or a product it does not hold."""
         held = {i["name"] for i in self.session.get_order_details(order_id)["items"]}
-        owned = {i["name"] for o in self._orders() for i in o["items"]}
+        owned = self._owned_names()
         for request in state.queue:
             if (request.get("with") == state.slots["with"] and "order_id" not in request
                     and not resolve.orders_named(request["said"]) and not _ANOTHER.search(request["said"])
