@@ -227,25 +227,25 @@ def test_an_order_named_with_what_it_should_become_is_a_change_not_a_search(say:
 
 
 def test_which_clauses_name_an_order_and_what_it_should_become() -> None:
-    from shopagent.agent.dialogue import _order_change
+    from shopagent.agent.clauses import order_change
 
-    assert _order_change("On my pending order: the rug in beige, and my office address.") == "modify_order"
-    assert _order_change("For my last order, the card ending 4412 instead.") == "modify_order"
-    assert _order_change("Where is my order with the rug?") is None
-    assert _order_change("The rug from my order was lovely.") is None
-    assert _order_change("Show me rugs like the one in my order in beige") is None
+    assert order_change("On my pending order: the rug in beige, and my office address.") == "modify_order"
+    assert order_change("For my last order, the card ending 4412 instead.") == "modify_order"
+    assert order_change("Where is my order with the rug?") is None
+    assert order_change("The rug from my order was lovely.") is None
+    assert order_change("Show me rugs like the one in my order in beige") is None
 
 
 def test_a_spoken_order_change_of_two_kinds_is_two_requests_about_that_order() -> None:
-    from shopagent.agent.dialogue import _by_kind
+    from shopagent.agent.clauses import by_kind
 
-    said = [r["said"] for r in _by_kind("so on my open order the rug in beige and my office address", "t")]
+    said = [r["said"] for r in by_kind("so on my open order the rug in beige and my office address", "t")]
     assert len(said) == 2 and all("on my open order" in s for s in said)
     assert "beige" in said[0] and "office address" in said[1] and "beige" not in said[1]
-    assert len(_by_kind("move the address for my open order to my office", "t")) == 1
+    assert len(by_kind("move the address for my open order to my office", "t")) == 1
     # the address named after a destination only says where that destination is
-    assert len(_by_kind("please send my order to my new flat, the address on my lamp order", "t")) == 1
-    assert len(_by_kind("the lamp in my order should be white and it should go to my office address", "t")) == 2
+    assert len(by_kind("please send my order to my new flat, the address on my lamp order", "t")) == 1
+    assert len(by_kind("the lamp in my order should be white and it should go to my office address", "t")) == 2
 
 
 def test_a_lost_product_cannot_be_returned_but_a_lost_receipt_changes_nothing(say: Say, shop) -> None:
