@@ -293,7 +293,7 @@ def load(ctx: BenchContext) -> str:
         ctx.runtime.components["store"].engine.dispose()
     reports = []
     for llm in writers:
-        options = LoadOptions.quick(llm) if ctx.quick else LoadOptions(llm=llm)
+        options = LoadOptions.quick(llm) if ctx.quick else LoadOptions.full(llm)
         ctx.echo(f"load: {options.conversations} conversations for {options.duration_s:g} s, llm {llm} ...")
         reports.append(run_load(options, ctx.settings.data_dir))
     return format_reports(reports)

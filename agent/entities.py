@@ -411,7 +411,11 @@ _UNIT_WORDS = {
 _NEGATORS = frozenset({"not", "without", "except", "instead", "rather", "dont", "isnt", "non"})
 
 
-@lru_cache(maxsize=8192)
+# Sized to the words a turn compares again and again (product names, option values): over the τ²
+# dialogues (570 turns, 129k calls, 1577 distinct texts) 1024 entries hit 98.8 %, as many as 8192. Every
+# shopper message is a new key, and 8192 of them held ~11 MiB, which a service under load kept filling
+# for its first minutes; 1024 hold ~1.8 MiB.
+@lru_cache(maxsize=1024)
 def tokens(text: str) -> tuple[str, ...]:
     """Comparable words: digits for numbers, units and sizes in one spelling, light stemming."""
     s = spoken_to_digits(text).replace("'", "").replace("’", "")

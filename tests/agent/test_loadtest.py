@@ -82,3 +82,12 @@ def test_memory_trend_tells_a_leak_from_a_level_that_is_reached(label: str, rss,
     report = LoadReport(options, samples=[], rss_mib=samples)
     assert report.memory_trend() == trend, (label, report.rss_slope(), report.rss_slope(since=60.0))
     assert len(report.windows()) == options.windows
+
+
+def test_the_llm_run_is_judged_after_its_memory_has_filled() -> None:
+    """The LLM's slower turns fill memory over about two minutes: its report run is longer, so the
+    second half that decides the verdict starts after that, with as many windows per minute."""
+    templates, llm = LoadOptions.full("none"), LoadOptions.full("local")
+    assert llm.llm == "local" and templates.llm == "none"
+    assert llm.duration_s / 2 >= 120.0 > templates.duration_s / 2
+    assert llm.duration_s / llm.windows <= templates.duration_s / templates.windows * 1.5
