@@ -7,6 +7,7 @@ describes ("the one my luggage went to") against the addresses they have.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -14,7 +15,7 @@ from shopagent.agent import entities
 from shopagent.agent.entities import Record
 
 WENT = r"went|was sent|was shipped|got sent|is going|goes|ships"  # "the one my luggage set went to"
-SENT = r"(?:sent|shipped|ship(?:s|ping)|going|gone|went|delivered|mailed|headed|heading|addressed)"
+SENT = r"(?:sent|shipped|ship(?:s|ping)|going|goes|gone|went|delivered|mailed|headed|heading|addressed)"
 
 
 US_STATES = {
@@ -97,6 +98,7 @@ _DEFAULT_ADDRESS = re.compile(
 _ORDER_TARGET = re.compile(r"\baddress(?:es)? (?:of|on|for) (?:\w+ ){0,3}orders?\b|\borders?'?s? (?:shipping |delivery )?address"
                            rf"|\b(?:every|all|each|both)(?: of)?(?: my| the)? (?:\w+ )?orders?\b|\borders?\b(?: \w+){{0,2}}? {SENT}\b"
                            r"|\bfor (?:my|the|this|that) (?:\w+ ){0,2}orders?\b"
+                           r"|\b(?:my|the|this|that) (?:\w+ ){0,2}order\b[^:.;!?]{0,40}:"  # "my order that hasn't shipped: my home address"
                            # "redirect my Seattle order to …": a verb that moves a parcel, with an order as its object
                            r"|\b(?:re-?direct|re-?route|send|ship|deliver|forward)\w* (?:my|the|this|that) (?:\w+ ){0,3}orders?\b"
                            # "change it and my profile address": besides the account, only an order has an address
@@ -131,7 +133,8 @@ def _address_target(text: str) -> str:
     return re.split(r"\bto\b", _WANT_TO.sub(r"\1", text), maxsplit=1, flags=re.I)[0]
 
 
-_CHANGE_WORDS = re.compile(r"\b(?:change|update|set|switch|move[ds]?|moving|replace|correct|fix|edit|modify|make|use|new|different)\b", re.I)
+_CHANGE_WORDS = re.compile(r"\b(?:change|update|set|switch|move[ds]?|moving|replace|correct|fix|edit|modify|make|use|new|different"
+                           r"|redirect|re-?route|forward)\b", re.I)
 
 
 def asks_address_change(text: str) -> bool:
@@ -144,11 +147,12 @@ def order_address_request(text: str) -> str | None:
     """In a message asking to change the account's address, the sentence that also asks to change an
     order's ("One of my orders is going to my old address, please change it to … . And update my
     default address too."): that sentence, else None."""
-    sentences = re.split(r"(?<=[.!?;])\s+", text.strip())
-    for sentence in sentences:
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    for at, sentence in enumerate(sentences):
         rest = " ".join(s for s in sentences if s is not sentence).lower()
         if means_order_address(sentence) and _CHANGE_WORDS.search(sentence) and _DEFAULT_ADDRESS.search(rest):
-            return sentence
+            told = itertools.takewhile(lambda s: not _CHANGE_WORDS.search(s) and not _DEFAULT_ADDRESS.search(s.lower()), sentences[at + 1 :])
+            return " ".join([sentence, *told])  # and what the next sentences tell of it ("you'll find it on my tablet order")
     return None
 
 
@@ -180,6 +184,9 @@ _ORDER_BY_PRODUCT = re.compile(r"\b(?:my|the|that|our) ((?:(?!(?:in|on|of|from|t
                                rf"|\b(?:address|one|place|where) (?:my|the) ((?:[\w-]+ ){{1,3}}?)(?:{WENT})\b")
 
 
+PASSED_OVER = re.compile(r"\b(?:rather than|instead of|(?:and|but) not)(?: to| at)?\s+(?:my|the|our|his|her|their|that)\b[^.;,]*", re.I)
+
+
 def address_mentioned(text: str, known: list[tuple[str, Record]], exclude: Record | None = None) -> Record | None:
     """One of the shopper's own addresses the text refers to: "my default address", "the address of
     order #W…", "the one on my luggage set order", "my NYC address from my other order".
@@ -187,6 +194,7 @@ def address_mentioned(text: str, known: list[tuple[str, Record]], exclude: Recor
     ``known`` holds (how it is known, address) pairs: "default", or an order's id and item names. None
     when the clearest reference is ``exclude`` itself (where it goes now), or when nothing tells one apart.
     """
+    text = PASSED_OVER.sub(" ", text)  # "to my default address rather than my son's flat in Denver"
     said = text.lower()
     options = [(label, a) for label, a in known if a]
     ids = set(entities.find_order_ids(text))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from shopagent.agent import answers
 from shopagent.agent.dialogue import Decision, Dialogue, DialogueState, PolicySearch, ProductSearch, Understanding
 from shopagent.agent.entities import extract_entities
-from shopagent.agent.intents import ACTIONABLE, IntentClassifier, punctuate, segments
+from shopagent.agent.intents import ACTIONABLE, IntentClassifier, punctuate, retract_slips, segments
 from shopagent.agent.store.errors import StoreError
 from shopagent.agent.store.shop import Shop
 from shopagent.agent.turn import ProductCard, TurnEvent, TurnInput, TurnResult
@@ -105,13 +105,14 @@ class ShopAgent:
             decision = self._photo_search(turn.image, session.user_id, state)
         else:
             text = punctuate(self._check(text))  # speech often comes without sentence breaks
-            understanding = self.understand(text, name_asked=state.awaiting == "identity")
+            meant = retract_slips(text)  # read as meant; the transcript keeps the words as said
+            understanding = self.understand(meant, name_asked=state.awaiting == "identity")
             intent = understanding.intent
             timings["understand"] = _lap(mark)
             mark = time.perf_counter()
             dialogue = Dialogue(session, search_products=self.stages.search_products,
                                 search_policy=self.stages.search_policy)
-            decision = dialogue.step(state, text, understanding)
+            decision = dialogue.step(state, meant, understanding)
         session.save_turn(text, state.to_dict(), channel=channel)
         timings["decide"] = _lap(mark)
         mark = time.perf_counter()

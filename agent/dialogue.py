@@ -30,7 +30,7 @@ from shopagent.agent.flows_account import AccountFlows
 from shopagent.agent.flows_conversation import ConversationFlows
 from shopagent.agent.flows_orders import FLOW_STATUS, OrderFlows
 from shopagent.agent.flows_products import ProductFlows
-from shopagent.agent.intents import segments
+from shopagent.agent.intents import STATUS_CONDITION, segments
 from shopagent.agent.store.errors import StoreError, WrongUser
 from shopagent.agent.store.shop import ShopSession
 from shopagent.agent.turn import ActionRecord, Awaiting, ProductCard
@@ -137,6 +137,11 @@ class Dialogue(OrderFlows, AccountFlows, ProductFlows, ConversationFlows):
                 decision.plans.append(plan("confirm_change", summary=state.pending["summary"]))
                 decision.awaiting = "confirmation"
                 return decision
+            if answer is None and self._adds_items(state, text):  # "oh, and the kettle: the 1L one": previewed again
+                state.pending = None
+                state.slots["said"].append(text)
+                self._run(state, decision)
+                return self._continue(state, decision)
             if answer is False:
                 if "memo" in state.pending:
                     state.done.append({**state.pending["memo"], "declined": True})
@@ -163,25 +168,28 @@ class Dialogue(OrderFlows, AccountFlows, ProductFlows, ConversationFlows):
                 own = text
                 for _, clause in understanding.other_requests:
                     own = own.replace(clause, " ")
-                state.flow = self._item_request(own) or state.flow
+                parts = segments(own)  # "The mugs swapped to the cheapest ones please. What would I save?": the first asks
+                state.flow = self._asked_item_flow(own) or (parts and self._asked_item_flow(parts[0])) or state.flow
                 if state.flow in _ASIDES:  # "how many tees do you have? And I'd like my small ones in purple."
-                    asked = [(flow, part) for part in segments(own)[1:] if (flow := self._asked_item_flow(part))]
+                    asked = [(flow, part) for part in parts[1:] if (flow := self._asked_item_flow(part))]
                     understanding = replace(understanding, other_requests=[*understanding.other_requests, *asked])
         elif state.awaiting == "reason" and (reason := resolve.cancel_reason(text)):
             state.slots["reason"] = reason  # "the lamp, I no longer need it": the answer, though it names an item
         own_words = text
         queued = len(state.queue)
         for intent, clause in understanding.other_requests:
-            asked = (clauses.order_change(clause) or self._item_request(clause)) if intent in _ASIDES and intent != state.flow else None
+            asked = (clauses.order_change(clause) or self._asked_item_flow(clause)) if intent in _ASIDES and intent != state.flow else None
             if asked:
                 intent = asked  # queued below like any other request; its words already ask for a change
             if intent != state.flow and intent in (*ACCOUNT_FLOWS, "human_agent"):
                 if intent == "order_status" and not _STATUS_ASKED.search(clause):
                     continue  # "it's on one of my orders" mentions an order, it asks nothing about it
                 if not asked and intent in _ITEM_FLOWS and not resolve.asks_item_change(clause) and (
-                        intent != "modify_order" or clauses.order_change(clause) is None and clauses.modification(clause) is None):
-                    continue  # "I received two tablets but only need one" describes, the request is elsewhere
-                if _CONDITIONAL.match(clause):
+                        intent != "modify_order" or clauses.order_change(clause) is None and (clauses.modification(clause) is None or (
+                            clauses.modification(clause) == "address" and not addresses.asks_address_change(clause)
+                            and len(_ORDER_WORD.findall(clause)) == len(_ORDER_SOURCE.findall(clause))))):
+                    continue  # "I received two tablets but only need one", "you'll find the address on my tablet order"
+                if _CONDITIONAL.match(clause) and not STATUS_CONDITION.match(clause):
                     continue  # "if that's not available, cancel it": the current request's fallback
                 said = clause
                 if intent in ("return_item", "exchange_item") and (lost := clauses.LOST.search(text)) and not clauses.LOST.search(clause):
@@ -553,7 +561,8 @@ _ASIDES = ("product_search", "product_question", "order_status")  # labels an it
 _ACTION_FLOWS = {"return": "return_item", "cancel": "cancel_order", "exchange": "exchange_item"}
 _ANOTHER = re.compile(r"\b(?:other|another|next|remaining|rest)\b", re.I)  # "the other tablet" is not the one done
 _ADDRESS_SAID = re.compile(r"\baddress", re.I)
-_WISH = re.compile(r"[:\u2013\u2014]|\b(?:to|for|into|instead)\b", re.I)  # "the lamp: a dimmer one", "the lamp for a dimmer one"
+# "the lamp: a dimmer one", "the lamp for a dimmer one", "and the jacket, a medium please", "the kettle, make it glass"
+_WISH = re.compile(r"[:\u2013\u2014]|\b(?:to|for|into|instead)\b|,\s*(?:a|an|in|make it)\b", re.I)
 _ONCE_PER_ORDER = ("return_delivered_order_items", "exchange_delivered_order_items")  # one of them per delivered order
 _ACCOUNT_TARGET = re.compile(r"\b(?:default|account|profile)\b", re.I)
 _ORDER_WORD = re.compile(r"\borders?\b", re.I)

@@ -439,6 +439,8 @@ def _stem(word: str) -> str:
         word = word[:-2]
     elif word.endswith("s") and not word.endswith("ss"):
         word = word[:-1]
+    elif word.endswith("ic") and len(word) > 6:
+        word = word[:-2]  # "robot"/"robotic", "magnet"/"magnetic"
     return word[:7]  # "resistant"/"resistance", "compatible"/"compatibility"
 
 

@@ -120,6 +120,10 @@ class OrderFlows:
         state.finish_flow()
 
     def _flow_cancel_order(self, state: DialogueState, text: str, decision: Decision) -> None:
+        if "order_id" not in state.slots and resolve.status_named(text) == "cancelled":
+            state.flow = "order_status"  # "the tracking number of the order I cancelled" asks about it
+            self._flow_order_status(state, text, decision)
+            return
         text = self._recall_items(state, text)
         if self._all_excluded(state, text, decision):
             return
@@ -302,6 +306,11 @@ class OrderFlows:
             state.flow = "update_address"  # "change my default address to the one that order went to"
             self._flow_update_address(state, text, decision)
             return
+        if ("order_id" not in state.slots and state.slots.get("modify") in (None, "items") and clauses.modification(text) in (None, "items")
+                and not addresses.parse_address(text) and self._only_held_in(text, FLOW_STATUS["exchange_item"][0])):
+            state.flow = "exchange_item"  # "change the camera in my other order", already received: only an exchange can
+            self._flow_exchange_item(state, text, decision)
+            return
         if "order_id" not in state.slots and addresses.means_both_addresses(text) and not state.slots.get("alone") and all(
                 r["flow"] != "update_address" for r in state.queue):  # "… my orders and my default address to …"
             state.queue.append({"flow": "update_address", "said": text, "alone": True})  # alone: it queues no order back
@@ -333,6 +342,9 @@ class OrderFlows:
         if order is None:
             return
         verb = {"return_delivered_order_items": "return", "exchange_delivered_order_items": "exchange"}.get(tool, "change")
+        if (said := state.slots.get("said", []))[1:] and self._adds_items(state, said[-1]):
+            for slot in ("item_ids", "new_item_ids"):
+                state.slots.pop(slot, None)  # chosen again below, from everything said
         if "item_ids" not in state.slots:
             if tool == "modify_pending_order_items" and (later := self._same_order_changes(state, order)):
                 state.slots.setdefault("said", [text]).extend(later)  # a pending order changes once: all items now
@@ -418,6 +430,16 @@ class OrderFlows:
             args["new_item_ids"] = state.slots["new_item_ids"]
         args["payment_method_id"] = method
         self._preview(state, decision, tool, args)
+
+    def _adds_items(self, state: DialogueState, words: str) -> bool:
+        """"… and the grill: make it the side burner one", said while this change waits for its payment method
+        or its yes: another item of the same order to change along (an order changes once, a delivered one is
+        exchanged once), so the items are chosen again from everything said."""
+        order = next((o for o in self._orders() if o["order_id"] == state.slots.get("order_id")), None)
+        if order is None or "item_ids" not in state.slots or self._item_request(words) is None:
+            return False
+        chosen = {item["name"] for item in order["items"] if item["item_id"] in state.slots["item_ids"]}
+        return any(item["name"] not in chosen for item in resolve.chosen_items(words, order["items"]))  # not "Laptop: 13 inch"
 
     def _same_order_changes(self, state: DialogueState, order: Mapping[str, Any]) -> list[str]:
         """Queued item changes ("… and also change item 1656367028 to …") that pick items of this pending

@@ -73,11 +73,17 @@ DEFAULT_THRESHOLD = 0.3
 _C = 10.0
 _NGRAMS = (2, 5)
 
+# A condition on an order's status ("if the desk hasn't shipped yet, cancel that order too"): a request of its
+# own, which the policy checks (only a pending order can be cancelled), not the fallback of the one before it.
+_IF_STATUS = (r"if\b(?:(?!\b(?:cancel|return|exchange|swap)\b)[^,;.])*?"
+              r"\b(?:shipped|sent out|dispatched|gone out|pending|processing|delivered|arrived)\b")
+STATUS_CONDITION = re.compile(rf"\W*(?:and\s+)?{_IF_STATUS}", re.I)
 # Sentence ends and the connectives people use to chain requests ("..., and then ...", "also ...").
 _SEGMENT_BREAK = re.compile(
     r"(?<=[.!?;])\s+|\s*,?\s*\b(?:and then|then|and also|also|after that|plus|besides)\b[\s,]*"
     # spoken, unpunctuated: "what's the tracking number and i want to return …"
-    r"|\s*,?\s+and\s+(?=i(?: also)?\s+(?:want|would like|'d like|need|wanna)\b)",
+    r"|\s*,?\s+and\s+(?=i(?: also)?\s+(?:want|would like|'d like|need|wanna)\b)"
+    rf"|\s*,?\s+and\s+(?={_IF_STATUS})",  # "…, and if the desk hasn't shipped …"
     re.IGNORECASE,
 )
 _MIN_SEGMENT_WORDS = 3
@@ -216,6 +222,36 @@ def punctuate(text: str) -> str:
 
 def _end(sentence: str) -> str:
     return "?" if _QUESTION.match(sentence) else "."
+
+
+# A slip taken back as it is said: "with tactile — no, sorry, clicky switches", "the rucksack — sorry,
+# the backpack", "in blue, I mean black" (a dash then "no," / "sorry", or "I mean" / "make that").
+_TAKEN_BACK = re.compile(r"\s*(?:(?:[—–]|\s-{1,2})\s*(?:(?:(?:no|nope)(?:[,!.]\s*|\s+(?=sorry|wait))(?:(?:sorry|wait)\b[,!.]?\s*)?"
+                         r"|(?:sorry|oops)\b[,!.]?\s*)(?:i mean\b,?\s*)?|i mean\b,?\s*)"
+                         r"|,\s*(?:no,?\s*sorry,?\s*|sorry,?\s*)?(?:i mean|make that)\b,?\s*)", re.I)
+_SLIP_OPENERS = frozenset("a an the my one with in of for to on from and or but size".split())
+
+
+def retract_slips(text: str) -> str:
+    """The message as meant: a slip taken back mid-sentence is dropped with its cue, so "the blue one —
+    no, sorry, the black one" asks for black only. The slip is the last few words before the cue, after
+    the word that opens them ("with", "the", "in"), which stays unless the correction repeats it."""
+    at = 0
+    while (cue := _TAKEN_BACK.search(text, at)) is not None:
+        before, after = text[: cue.start()], text[cue.end() :]
+        words = list(re.finditer(r"[\w'-]+", before))
+        at = cue.end()
+        if not re.search(r"(?:^|\s)[a-z'-]+\W*$", before, re.I):
+            continue  # "…3069@example.com — no wait, it might be …": an email or a number is weighed as said
+        start = next((w.end() for w in reversed(words[-4:-1]) if w.group().lower() in _SLIP_OPENERS), None)
+        if start is None:
+            start = words[-1].start() if words else cue.start()
+        opener = re.search(r"([\w'-]+)\s*$", before[:start])
+        if opener and after.lower().startswith(opener.group(1).lower() + " "):
+            start = opener.start(1)  # "in blue — no, in red": the correction says "in" again
+        text = f"{before[:start].rstrip()} {after}".strip()
+        at = len(before[:start].rstrip())
+    return text
 
 
 def segments(text: str) -> list[str]:

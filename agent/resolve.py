@@ -37,7 +37,7 @@ _NO = re.compile(
 _YES_BUT = re.compile(r"\b(?:but|instead|rather|except|though)\b|\?", re.I)
 _EXCEPT = re.compile(
     r"\b(?:except(?: for)?|but not|other than|apart from|aside from|besides|excluding|minus|save for"
-    r"|(?:but )?(?:i'?m |i am |i'?ll )?keep(?:ing)?)\b"
+    r"|(?:but )?(?:i'?m |i am |i'?ll |(?<!\bi )(?<!\bwe ))keep(?:ing)?(?!\s+(?:on|in|at|by|near|under|beside)\b))\b"  # not "the lamp I keep on my desk"
     # "return everything possible, not the boots": a bare "not" right after what "everything" covers, or
     # starting its own clause ("cancel all you can. not the boots though"); "everything but the boots"
     r"|(?:(?<=everything )|(?<=everything, )|(?<=possible )|(?<=possible, )|(?<=orders )|(?<=orders, )|(?<=[.;,] )|^)"
@@ -320,10 +320,16 @@ _ACTION = re.compile(r"\b(?:return|send\s+(?:\w+\s+){0,2}back|exchange|swap|trad
 _WANTS_GONE = re.compile(r"\b(?:refund\w*|get rid of|(?:no longer|don'?t|do not) (?:need|want))\b", re.I)
 
 
+# What an owned item should become, with no verb ("that's what I want my earbuds to be instead of the blue ones"):
+# an exchange, or a change of an order not received yet; "I want my order to be delivered sooner" is neither.
+_BECOMES = re.compile(r"\b(?:want|need|like|prefer)\s+(?:my|our|the|it|them|this|that|these|those)\b(?:\s+[\w'-]+){0,4}?"
+                      r"\s+to\s+be\b(?=[^.;!?]*\b(?:instead|rather than)\b)", re.I)
+
+
 def asks_item_change(text: str) -> bool:
     """The words ask to do something to an item ("return it", "I no longer need the boots"), not just
     describe it ("I received two tablets but I only need one")."""
-    return bool(_ACTION.search(_plain_verbs(text)) or _WANTS_GONE.search(text))
+    return bool(_ACTION.search(_plain_verbs(text)) or _WANTS_GONE.search(text) or _BECOMES.search(text))
 
 
 _INFLECTED = re.compile(r"(return|exchang|swap|trad|replac|chang|modif|switch|upgrad|cancel|remov|send|sen)"
@@ -335,22 +341,39 @@ _BASE_ENDS = {"exchang": "e", "trad": "e", "replac": "e", "chang": "e", "upgrad"
 _ASKED_FORM = re.compile(r"\b(?:(?:want|need|like|love)\s+(?=[\w'-]+\s)|(?:get|have)\s+(?=(?:it|them|this|that|these"
                          r"|those|both|all|my|the|our)\b)|(?:i'm|i am|we're|we are|i'll be|i will be|i'd be)\s+)", re.I)
 _FORM_REACH = 10  # words after the wish where its verb may stand
+# A participle asked for with no wish at all ("the pet bed swapped to the cheapest one", "the headphones exchanged
+# for the black ones please"): the change it ends in follows it; a subject or an auxiliary before it in its
+# sentence makes it a description ("I exchanged it for a blue one", "it was changed to express").
+_BARE_PARTICIPLE = re.compile(r"\b(?P<verb>[\w'-]+(?:ed|d|t))\s+(?:(?:\w+\s+){0,2}back\s+)?(?:to|for|into|with)\b", re.I)
+_TELLS = re.compile(r"\b(?:i|we|you|they|he|she|it|was|were|been|being|is|are|has|have|had|got|already|just)\b", re.I)
+_BOUGHT = re.compile(r"(?<=\w )(?:that |which )?(?:i|we)(?: just| recently)? (?:got|bought|ordered|received|purchased)\b",
+                     re.I)  # "the kettle I got swapped to …": which kettle, not who did it
 
 
 def _plain_verbs(text: str) -> str:
     """The text with an asked action's inflected verb in its plain form, padded to keep every offset:
     "I'd like them switched" reads "I'd like them switch  ", "I'm returning it" "I'm return    it"."""
     chars = list(text)
-    for wish in _ASKED_FORM.finditer(text):
-        for word in itertools.islice(re.finditer(r"[\w'-]+", text[wish.end():]), _FORM_REACH):
-            if (verb := _INFLECTED.fullmatch(word.group())) is None or verb.group(1).lower().startswith("sen") and \
-                    not re.match(r"\s+(?:\w+\s+){0,2}back\b", text[wish.end() + word.end():]):
-                continue
-            plain = verb.group(1) + _BASE_ENDS.get(verb.group(1).lower(), "")
-            start, end = wish.end() + word.start(), wish.end() + word.end()
-            chars[start:end] = plain.ljust(end - start)
-            break
+    words = [[(wish.end() + word.start(), wish.end() + word.end())
+              for word in itertools.islice(re.finditer(r"[\w'-]+", text[wish.end():]), _FORM_REACH)]
+             for wish in _ASKED_FORM.finditer(text)]
+    sentence = (lambda at: text[max(text.rfind(mark, 0, at) for mark in ".;!?") + 1 : at])
+    words += [[m.span("verb")] for m in _BARE_PARTICIPLE.finditer(text)
+              if not _TELLS.search(_BOUGHT.sub(" ", sentence(m.start())))]
+    for candidates in words:
+        for start, end in candidates:
+            if (plain := _asked_verb(text, start, end)) is not None:
+                chars[start:end] = plain.ljust(end - start)
+                break
     return "".join(chars)
+
+
+def _asked_verb(text: str, start: int, end: int) -> str | None:
+    """The plain form of the action verb inflected at text[start:end] ("sent" only in "sent … back")."""
+    if (verb := _INFLECTED.fullmatch(text[start:end])) is None or verb.group(1).lower().startswith("sen") and \
+            not re.match(r"\s+(?:\w+\s+){0,2}back\b", text[end:]):
+        return None
+    return verb.group(1) + _BASE_ENDS.get(verb.group(1).lower(), "")
 
 
 _ACTIONS = {
@@ -362,23 +385,29 @@ _ACTIONS = {
 
 
 def action_asked(text: str) -> str | None:
-    """The first item action the words ask for: "return", "exchange" or "cancel"; None without a verb."""
+    """The first item action the words ask for: "return", "exchange" or "cancel"; None without a verb
+    or a wish for what an item should become."""
     verb = _ACTION.search(_plain_verbs(text))
     if verb is None:
-        return None
+        return "exchange" if _BECOMES.search(text) else None
     return next((a for a in ("return", "cancel", "exchange") if re.fullmatch(_ACTIONS[a], verb.group(), re.I)), None)
 
 
 def clauses_for(action: str, text: str) -> str:
     """The words of a message about one action: "return the bottle and exchange the bed" → for
-    "return", "return the bottle". Words before any action verb belong to every action."""
+    "return", "return the bottle". Words before any action verb belong to every action; with the verbs in
+    different sentences, a sentence's words before its verb belong to it ("Charger: cancel it. Sneakers: send
+    them back.")."""
     marks = list(_ACTION.finditer(_plain_verbs(text)))
     own = re.compile(rf"(?:{_ACTIONS[action]})", re.I)
-    parts = [text[m.start() : after.start() if after else len(text)]
-             for m, after in zip(marks, [*marks[1:], None]) if own.fullmatch(m.group())]
+    starts = [m.start() for m in marks]
+    sentences = [max((b.end() for b in re.finditer(r"[.;!?]\s+", text[:at])), default=0) for at in starts]
+    if len(set(sentences)) > 1:
+        starts = [max(sentence, marks[n - 1].end()) if n else sentence for n, sentence in enumerate(sentences)]
+    parts = [text[start : after] for start, after, m in zip(starts, [*starts[1:], len(text)], marks) if own.fullmatch(m.group())]
     if not marks or not parts:
         return text
-    return " ".join([text[: marks[0].start()], *parts])
+    return " ".join([text[: starts[0]], *parts])
 
 
 # Words telling an order by another item in it ("the backpack I received with the vacuum", "the lamp from
@@ -581,7 +610,7 @@ _ALL_BUT = re.compile(r"\b(?:all|every|everything|whole)\b", re.I)  # "all items
 
 # An order whose address is to be copied, named after the new address is introduced: "change it to my new
 # home, the address on my tablet order" (while "change the address of my tablet order to …" is the target).
-_ADDRESS_SOURCE = re.compile(r"(?:\b(?:to|use|using|as|like|from)\b[^.;]*?\b(?:address|one)|\b(?:copy|take|grab) (?:it|that|the address))"
+_ADDRESS_SOURCE = re.compile(r"(?:\b(?:to|use|using|as|like|from|find|found|see)\b[^.;]*?\b(?:address|one)|\b(?:copy|take|grab) (?:it|that|the address))"
                              r" (?:on|of|from|in|for) (?P<source>[^.,;]*?\border)\b"  # "copy it from the luggage order"
                              r"|\b(?:to|use|using|as|like|from)\b[^.;]*?\b(?:address|one|place|where) (?P<went>(?:my|the) (?:[\w-]+ ){1,3}?)"
                              rf"(?:{addresses.WENT})\b", re.I)
@@ -589,9 +618,11 @@ _ADDRESS_SOURCE = re.compile(r"(?:\b(?:to|use|using|as|like|from)\b[^.;]*?\b(?:a
 
 def _origin(text: str) -> str:
     """The words that can say where an order ships now: "the one sent to my son in Denver" keeps "Denver",
-    "change it to my address in Austin" drops "Austin" (that is the new address, not this order's)."""
+    "change it to my address in Austin" drops "Austin" (that is the new address, not this order's), but
+    keeps "… rather than my son's flat in Denver" (where it goes now)."""
     return re.sub(rf"(\b{addresses.SENT}\s+)?\b(?:to|at) (?:my|the|our)\b[^.,;]*",
-                  lambda m: m.group() if m.group(1) else " ", text, flags=re.I)
+                  lambda m: m.group() if m.group(1) else " ".join(["", *addresses.PASSED_OVER.findall(m.group())]),
+                  text, flags=re.I)
 
 
 def _named_in(text: str, orders: list[Record], among: list[Record]) -> dict[str, float]:

@@ -149,6 +149,7 @@ def choose_variant(text: str, current: Record, variants: Iterable[Record], *, st
     ids = entities.find_catalog_ids(text)
     if named := [v for v in variants if v["item_id"] in ids and v["item_id"] != current["item_id"]]:
         return candidates.get(named[0]["item_id"])  # None when that one is not available
+    text = _choice_words(text, current, list(candidates.values()))
     ranked = _ranked(text, current, list(candidates.values()))
     if not ranked:
         return None
@@ -166,12 +167,23 @@ def alternatives(text: str, current: Record, variants: Iterable[Record]) -> list
     prices. Empty when an item id was named or only one fits."""
     if entities.find_catalog_ids(text):
         return []
-    ranked = _ranked(text, current, list(_candidates(current, variants).values()))
+    candidates = list(_candidates(current, variants).values())
+    ranked = _ranked(_choice_words(text, current, candidates), current, candidates)
     if not ranked:
         return []
     best = max(score for score, _, _ in ranked)[:4]
     tied = [variant for score, variant, _ in ranked if score[:4] == best]
     return tied if len(tied) > 1 else []
+
+
+def _choice_words(text: str, current: Record, candidates: list[Record]) -> str:
+    """The words of the choice to make: the whole text when a variant fits it, else "clicky, keep the
+    RGB; if that doesn't exist, clicky without backlight will do" read as a first choice, then its
+    fallback (the two together ask for RGB and no backlight at once)."""
+    mark = entities.FALLBACK.search(text)
+    if mark is None or _ranked(text, current, candidates):
+        return text
+    return next((words for words in (text[: mark.start()], text[mark.end() :]) if _ranked(words, current, candidates)), text)
 
 
 def _ranked(text: str, current: Record, candidates: list[Record]) -> list[tuple[tuple[Any, ...], Record, set[str]]]:
@@ -325,9 +337,10 @@ def missing_wishes(text: str, current: Record, variants: Iterable[Record]) -> li
     if any(all(_holds(v["options"], need) for need in required) and all(v["options"].get(k) == mine[k] for k in keep)
            and _steps(wants, mine, v["options"]) is not None for v in candidates):
         return []
-    return [*(" or ".join(sorted({v for values in need.values() for v in values})) for need in required),
-            *(f"the same {k} ({mine[k]})" for k in keep),  # "same resolution, just the maximum zoom" and no such one
-            *(f"{'more' if w.direction > 0 else 'less'} {w.key}" for w in wants if w.by is None)]
+    return list(dict.fromkeys([  # a wish said again on a later turn is one wish
+        *(" or ".join(sorted({v for values in need.values() for v in values})) for need in required),
+        *(f"the same {k} ({mine[k]})" for k in keep),  # "same resolution, just the maximum zoom" and no such one
+        *(f"{'more' if w.direction > 0 else 'less'} {w.key}" for w in wants if w.by is None)]))
 
 
 def _kept(text: str, mine: Mapping[str, Any]) -> list[str]:
@@ -368,8 +381,8 @@ class _Wishes:
 
 _PREFER_BEFORE = frozenset({"prefer", "preferr", "prefera", "ideally"})
 _OVER = frozenset({"over", "than"})  # "i5 over i7", "silver rather than black"
-_INDIFFERENT = frozenset({"matter", "care", "whatever", "either"})
-_INDIFFERENT_VIA = frozenset({"or", "not", "no", "doesnt", "dont", "doe", "do", "i", "really", "it", "is"})  # "does not matter"
+_INDIFFERENT = frozenset({"matter", "care", "whatever", "either", "fussed", "bothere", "mind", "importa"})  # "not fussed"
+_INDIFFERENT_VIA = frozenset({"or", "not", "no", "doesnt", "dont", "doe", "do", "i", "im", "really", "it", "is", "isnt"})
 _IF_SOFT = frozenset({"possibl", "need", "needed", "necessa", "can", "you"})  # "polyester if possible"
 _IF_NOT = frozenset({"cant", "cannot", "not", "no", "isnt", "doesnt", "dont", "wont", "couldnt"})  # "… if you can't, cancel": a fallback
 

@@ -114,3 +114,10 @@ def test_kept_options_and_an_extreme_that_no_variant_has_are_told_not_swapped() 
     assert missing == ["the same color (green)", "the same base (brass)", "more brightness"]
     assert variant_choice.choose_variant(wish, LAMP, LAMPS)["item_id"] == "8000000002"  # the brightest that keeps them
     assert variant_choice.missing_wishes(wish, LAMP, LAMPS) == []
+
+
+def test_a_wish_said_again_is_told_once() -> None:
+    """The shopper repeats what no variant has, turn after turn: the reply names each wish once."""
+    wish = "I want the brightest one, same color and base"
+    assert variant_choice.missing_wishes(f"{wish}. {wish}. {wish}", LAMP, LAMPS[1:]) == \
+        variant_choice.missing_wishes(wish, LAMP, LAMPS[1:])
