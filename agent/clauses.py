@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 
 SEARCHING = re.compile(r"\b(?:show|find|search|look(?:ing)? for|recommend|suggest|similar|something like|do you (?:have|sell))\b", re.I)
 LOST = re.compile(r"\b(?:i|we)(?:'ve| have)?(?: just| recently| already)? (?:lost|misplaced)"
-                   r" (?:(?:my|our|the|a|an|this|that|new|brand|whole)\s+){0,3}[\w-]+(?: [\w-]+)?"  # "I lost my new tablet"
-                   r"|\b(?:[\w-]+ )?[\w-]+(?: (?:i|we)(?: just| recently)? (?:got|received|bought|ordered))?"
-                   r" (?:is|was|are|were|got|went|has been|have been) (?:lost|missing)\b", re.I)  # "the tablet I got is lost"
+                  r" (?:(?:my|our|the|a|an|this|that|new|brand|whole)\s+){0,3}[\w-]+(?: [\w-]+)?"  # "I lost my new tablet"
+                  r"|\b(?:[\w-]+ )?[\w-]+(?: (?:i|we)(?: just| recently)? (?:got|received|bought|ordered))?"
+                  r" (?:is|was|are|were|got|went|has been|have been) (?:lost|missing)\b", re.I)  # "the tablet I got is lost"
 _ASKS = re.compile(r"\b(?:change|modify|switch|update|use|put|pay|charge|ship|send|deliver|fix|correct|set|move)\b"
                    r"|\bshould (?:be|go)\b", re.I)  # "ship it to …", not "my card only has $50 left"
 _MY_ORDER = re.compile(r"\b(?:my|our)\s+(?:[\w-]+\s+){0,2}?order\b|#?\bW\d{7}\b", re.I)  # not "orders": which one is open
