@@ -103,3 +103,26 @@ def modification(text: str) -> str | None:
     ):
         return "payment"
     return None
+
+
+_ORDER_WORD = re.compile(r"\borders?\b", re.I)
+_ORDER_SOURCE = re.compile(r"\b(?:on|from|in|with|one of|any of)\s+(?:\w+\s+){0,3}?orders?\b", re.I)  # where an address is
+
+
+def orders_only_as_source(clause: str) -> bool:
+    """Every order the clause names is where something is to be found ("the address on one of my
+    orders", "you'll find it on my tablet order"), none is one to change."""
+    return len(_ORDER_WORD.findall(clause)) == len(_ORDER_SOURCE.findall(clause))
+
+
+def describes_only(flow: str, clause: str) -> bool:
+    """A clause the classifier read as an item request that asks for nothing: "I received two tablets
+    but only need one", or, for an order change, an address said only to be on another order."""
+    if resolve.asks_item_change(clause):
+        return False
+    if flow != "modify_order":
+        return True
+    if order_change(clause) is not None:
+        return False
+    kind = modification(clause)
+    return kind is None or kind == "address" and not addresses.asks_address_change(clause) and orders_only_as_source(clause)

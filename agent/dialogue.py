@@ -184,10 +184,7 @@ class Dialogue(OrderFlows, AccountFlows, ProductFlows, ConversationFlows):
             if intent != state.flow and intent in (*ACCOUNT_FLOWS, "human_agent"):
                 if intent == "order_status" and not _STATUS_ASKED.search(clause):
                     continue  # "it's on one of my orders" mentions an order, it asks nothing about it
-                if not asked and intent in _ITEM_FLOWS and not resolve.asks_item_change(clause) and (
-                        intent != "modify_order" or clauses.order_change(clause) is None and (clauses.modification(clause) is None or (
-                            clauses.modification(clause) == "address" and not addresses.asks_address_change(clause)
-                            and len(_ORDER_WORD.findall(clause)) == len(_ORDER_SOURCE.findall(clause))))):
+                if not asked and intent in _ITEM_FLOWS and clauses.describes_only(intent, clause):
                     continue  # "I received two tablets but only need one", "you'll find the address on my tablet order"
                 if _CONDITIONAL.match(clause) and not STATUS_CONDITION.match(clause):
                     continue  # "if that's not available, cancel it": the current request's fallback
@@ -292,7 +289,7 @@ class Dialogue(OrderFlows, AccountFlows, ProductFlows, ConversationFlows):
             address = addresses.parse_address(clause) or addresses.address_mentioned(clause, self._known_addresses())
         account = _ACCOUNT_TARGET.search(clause) is not None  # "my default address too": not an order's
         # "change my pending orders to it" is not the account's change; "the address on one of my orders" only says where
-        orders = (bool(named_orders) or len(_ORDER_WORD.findall(clause)) > len(_ORDER_SOURCE.findall(clause))
+        orders = (bool(named_orders) or not clauses.orders_only_as_source(clause)
                   or addresses.means_both_addresses(clause))  # "on my other orders and on my account": orders too
         action = resolve.action_asked(clause)
         gone = action is None and resolve.asks_item_change(clause)  # "I no longer need the lamp"
@@ -565,8 +562,6 @@ _ADDRESS_SAID = re.compile(r"\baddress", re.I)
 _WISH = re.compile(r"[:\u2013\u2014]|\b(?:to|for|into|instead)\b|,\s*(?:a|an|in|make it)\b", re.I)
 _ONCE_PER_ORDER = ("return_delivered_order_items", "exchange_delivered_order_items")  # one of them per delivered order
 _ACCOUNT_TARGET = re.compile(r"\b(?:default|account|profile)\b", re.I)
-_ORDER_WORD = re.compile(r"\borders?\b", re.I)
-_ORDER_SOURCE = re.compile(r"\b(?:on|from|in|with|one of|any of)\s+(?:\w+\s+){0,3}?orders?\b", re.I)  # where an address is
 _TOOL_ACTION = {"return_delivered_order_items": "return", "cancel_pending_order": "cancel",
                 "modify_pending_order_items": "exchange", "exchange_delivered_order_items": "exchange"}
 _ADDRESS_KEYS = ("address1", "address2", "city", "state", "zip", "country")

@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from shopagent.agent import addresses, resolve, variant_choice
+from shopagent.agent import addresses, clauses, resolve, variant_choice
 from shopagent.agent.agents import ShopAgent
 from shopagent.agent.intents import retract_slips
 
@@ -141,3 +141,13 @@ def test_a_first_choice_and_its_fallback_are_weighed_in_turn() -> None:
     no_green_eights = [b for b in boots if b["options"]["size"] != "8" or b["options"]["colour"] != "green"]
     fallback = variant_choice.choose_variant(text, mine, no_green_eights)
     assert fallback is not None and fallback["options"]["size"] == "8" and fallback["options"]["colour"] == "yellow"
+
+
+@pytest.mark.parametrize(("flow", "clause", "describes"), [
+    ("modify_order", "You'll find that address on my blender order.", True),
+    ("modify_order", "Please change the address on my blender order to 4 Mill Lane, Leeds.", False),
+    ("return_item", "I got two kettles but only need the one.", True),
+    ("return_item", "I'd like to send the kettle back.", False),
+])
+def test_a_clause_that_only_describes_asks_for_nothing(flow: str, clause: str, describes: bool) -> None:
+    assert clauses.describes_only(flow, clause) is describes
