@@ -173,8 +173,10 @@ def _several(lowered: str, name: str) -> bool:
     return re.search(rf"\b{head}(?:s|es)\b|\b(?:both|2|all|each|pair)\b", spoken) is not None
 
 
+_BACK = r"(?:\w+\s+){0,3}back"  # "send it back", "send the spare kettle back"
+_SEND_BACK = rf"send\s+{_BACK}"
 # flow: (its verbs, the order statuses it can act on; None: any)
-_FALLBACK_FLOWS: dict[str, tuple[str, tuple[str, ...] | None]] = {"cancel_order": (r"cancel|remove", ("pending",)), "return_item": (r"return|send\s+(?:\w+\s+){0,2}back", ("delivered",)),
+_FALLBACK_FLOWS: dict[str, tuple[str, tuple[str, ...] | None]] = {"cancel_order": (r"cancel|remove", ("pending",)), "return_item": (rf"return|{_SEND_BACK}", ("delivered",)),
                    "human_agent": (r"human|person|representative|manager|supervisor|(?:real|live) agent", None)}
 
 
@@ -316,7 +318,7 @@ def refers_back(text: str) -> bool:
     return _REFERS_BACK.search(text) is not None
 
 
-_ACTION = re.compile(r"\b(?:return|send\s+(?:\w+\s+){0,2}back|exchange|swap|trade|replace|change|modify|switch|upgrade|cancel|remove)\b", re.I)
+_ACTION = re.compile(rf"\b(?:return|{_SEND_BACK}|exchange|swap|trade|replace|change|modify|switch|upgrade|cancel|remove)\b", re.I)
 _WANTS_GONE = re.compile(r"\b(?:refund\w*|get rid of|(?:no longer|don'?t|do not) (?:need|want))\b", re.I)
 
 
@@ -344,7 +346,7 @@ _FORM_REACH = 10  # words after the wish where its verb may stand
 # A participle asked for with no wish at all ("the pet bed swapped to the cheapest one", "the headphones exchanged
 # for the black ones please"): the change it ends in follows it; a subject or an auxiliary before it in its
 # sentence makes it a description ("I exchanged it for a blue one", "it was changed to express").
-_BARE_PARTICIPLE = re.compile(r"\b(?P<verb>[\w'-]+(?:ed|d|t))\s+(?:(?:\w+\s+){0,2}back\s+)?(?:to|for|into|with)\b", re.I)
+_BARE_PARTICIPLE = re.compile(rf"\b(?P<verb>[\w'-]+(?:ed|d|t))\s+(?:{_BACK}\s+)?(?:to|for|into|with)\b", re.I)
 _TELLS = re.compile(r"\b(?:i|we|you|they|he|she|it|was|were|been|being|is|are|has|have|had|got|already|just)\b", re.I)
 _BOUGHT = re.compile(r"(?<=\w )(?:that |which )?(?:i|we)(?: just| recently)? (?:got|bought|ordered|received|purchased)\b",
                      re.I)  # "the kettle I got swapped to …": which kettle, not who did it
@@ -371,13 +373,13 @@ def _plain_verbs(text: str) -> str:
 def _asked_verb(text: str, start: int, end: int) -> str | None:
     """The plain form of the action verb inflected at text[start:end] ("sent" only in "sent … back")."""
     if (verb := _INFLECTED.fullmatch(text[start:end])) is None or verb.group(1).lower().startswith("sen") and \
-            not re.match(r"\s+(?:\w+\s+){0,2}back\b", text[end:]):
+            not re.match(rf"\s+{_BACK}\b", text[end:]):
         return None
     return verb.group(1) + _BASE_ENDS.get(verb.group(1).lower(), "")
 
 
 _ACTIONS = {
-    "return": r"return|send\s+(?:\w+\s+){0,2}back",
+    "return": rf"return|{_SEND_BACK}",
     "exchange": r"exchange|swap|trade|replace|change|switch|upgrade",
     "change": r"change|modify|switch|swap|upgrade|replace|exchange",
     "cancel": r"cancel|remove",
