@@ -359,7 +359,10 @@ def _plain_verbs(text: str) -> str:
     words = [[(wish.end() + word.start(), wish.end() + word.end())
               for word in itertools.islice(re.finditer(r"[\w'-]+", text[wish.end():]), _FORM_REACH)]
              for wish in _ASKED_FORM.finditer(text)]
-    sentence = (lambda at: text[max(text.rfind(mark, 0, at) for mark in ".;!?") + 1 : at])
+
+    def sentence(at: int) -> str:  # the text from the sentence's start up to ``at``
+        return text[max(text.rfind(mark, 0, at) for mark in ".;!?") + 1 : at]
+
     words += [[m.span("verb")] for m in _BARE_PARTICIPLE.finditer(text)
               if not _TELLS.search(_BOUGHT.sub(" ", sentence(m.start())))]
     for candidates in words:

@@ -149,8 +149,7 @@ def choose_variant(text: str, current: Record, variants: Iterable[Record], *, st
     ids = entities.find_catalog_ids(text)
     if named := [v for v in variants if v["item_id"] in ids and v["item_id"] != current["item_id"]]:
         return candidates.get(named[0]["item_id"])  # None when that one is not available
-    text = _choice_words(text, current, list(candidates.values()))
-    ranked = _ranked(text, current, list(candidates.values()))
+    text, ranked = _choice(text, current, list(candidates.values()))
     if not ranked:
         return None
     _, choice, asked = max(ranked, key=lambda r: r[0])  # the first of equals, in catalog order
@@ -167,8 +166,7 @@ def alternatives(text: str, current: Record, variants: Iterable[Record]) -> list
     prices. Empty when an item id was named or only one fits."""
     if entities.find_catalog_ids(text):
         return []
-    candidates = list(_candidates(current, variants).values())
-    ranked = _ranked(_choice_words(text, current, candidates), current, candidates)
+    _, ranked = _choice(text, current, list(_candidates(current, variants).values()))
     if not ranked:
         return []
     best = max(score for score, _, _ in ranked)[:4]
@@ -176,17 +174,24 @@ def alternatives(text: str, current: Record, variants: Iterable[Record]) -> list
     return tied if len(tied) > 1 else []
 
 
-def _choice_words(text: str, current: Record, candidates: list[Record]) -> str:
-    """The words of the choice to make: the whole text when a variant fits it, else "clicky, keep the
-    RGB; if that doesn't exist, clicky without backlight will do" read as a first choice, then its
-    fallback (the two together ask for RGB and no backlight at once)."""
-    mark = entities.FALLBACK.search(text)
-    if mark is None or _ranked(text, current, candidates):
-        return text
-    return next((words for words in (text[: mark.start()], text[mark.end() :]) if _ranked(words, current, candidates)), text)
+_Ranking = list[tuple[tuple[Any, ...], Record, set[str]]]  # (fit, variant, the options talked about) each
 
 
-def _ranked(text: str, current: Record, candidates: list[Record]) -> list[tuple[tuple[Any, ...], Record, set[str]]]:
+def _choice(text: str, current: Record, candidates: list[Record]) -> tuple[str, _Ranking]:
+    """The words of the choice to make, with the variants that fit them (:func:`_ranked`): the whole
+    text when a variant fits it, else "clicky, keep the RGB; if that doesn't exist, clicky without
+    backlight will do" read as a first choice, then its fallback (the two together ask for RGB and no
+    backlight at once)."""
+    ranked = _ranked(text, current, candidates)
+    if ranked or (mark := entities.FALLBACK.search(text)) is None:
+        return text, ranked
+    for words in (text[: mark.start()], text[mark.end() :]):
+        if fits := _ranked(words, current, candidates):
+            return words, fits
+    return text, ranked
+
+
+def _ranked(text: str, current: Record, candidates: list[Record]) -> _Ranking:
     """Each candidate holding every stated wish, with its fit (see :func:`choose_variant`) and the
     options the shopper talked about."""
     if not candidates:
@@ -196,7 +201,7 @@ def _ranked(text: str, current: Record, candidates: list[Record]) -> list[tuple[
     price = price_preference(text)
     keep = _kept(text, mine)
     wishes = _wishes(text, mine, candidates)
-    ranked: list[tuple[tuple[Any, ...], Record, set[str]]] = []
+    ranked: _Ranking = []
     for variant in candidates:
         options = variant["options"]
         if any(options.get(k) != mine.get(k) for k in keep):
